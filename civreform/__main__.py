@@ -1,0 +1,3 @@
+from civreform.cli import main
+
+main()

@@ -1,0 +1,709 @@
+"""The command line: parse arguments, call the domain, render. No SQL or YAML here."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="civreform",
+    help="Track whether a government plan is carried out, deadline by deadline, agency by agency.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+class SummaryFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class Role(str, Enum):
+    lead = "lead"
+    support = "support"
+    any = "any"
+
+
+class Lang(str, Enum):
+    en = "en"
+    vi = "vi"
+
+
+class Standing(str, Enum):
+    done_on_time = "done-on-time"
+    done_late = "done-late"
+    within_deadline = "within-deadline"
+    overdue = "overdue"
+    ongoing = "ongoing"
+
+
+# One definition of each shared option.
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table (default), csv, json or markdown.")]
+AsOfOption = Annotated[Optional[str], typer.Option(
+    "--as-of", envvar="CIVREFORM_AS_OF", show_envvar=True,
+    help="Report the plan as it stood on this day: 2014-03-31, 31/03/2014 or today (the default).")]
+AgencyOption = Annotated[Optional[str], typer.Option(
+    "--agency", "-a", help="Agency code or any part of its name, with or without diacritics (\"hai hau\").")]
+BomOption = Annotated[bool, typer.Option("--bom", help="Start CSV with a UTF-8 byte-order mark (for Excel).")]
+
+
+class Settings:
+    def __init__(self, db: str | None, lang: str, plan: str | None):
+        self.db_option = db
+        self.lang = lang
+        self.plan = plan
+
+
+def today() -> date:
+    """The only clock. CIVREFORM_TODAY fixes it (for tests and reruns)."""
+    fixed = os.environ.get("CIVREFORM_TODAY")
+    if fixed:
+        from civreform.deadlines import parse_user_date
+
+        return parse_user_date(fixed)
+    return date.today()
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    print(f"civreform: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def reported(command):
+    """Turn civreform's errors (and database errors) into one line on stderr and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        import sqlite3
+
+        from civreform.errors import CivreformError
+
+        try:
+            return command(*args, **kwargs)
+        except CivreformError as error:
+            raise fail(str(error), error.exit_code) from None
+        except sqlite3.Error as error:
+            from civreform.db import describe_sqlite_error
+
+            raise fail(describe_sqlite_error(_settings().db_option or "database", error), 3) from None
+        except BrokenPipeError:
+            # The reader went away (| head): stop quietly, as other Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except OSError as error:
+            name = getattr(error, "filename", None)
+            raise fail(f"{name + ': ' if name else ''}{error.strerror or error}", 3) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:  # a bug of ours: still one line, never a traceback
+            if os.environ.get("CIVREFORM_DEBUG"):
+                raise
+            raise fail(f"internal error ({type(error).__name__}: {error}); please report it, "
+                       "and set CIVREFORM_DEBUG=1 to see the details", 70) from None
+
+    return wrapper
+
+
+_current = Settings(None, "en", None)
+
+
+def _settings() -> Settings:
+    """The global options of this invocation (set by the app callback)."""
+    return _current
+
+
+@app.callback()
+def main_options(
+    db: Annotated[Optional[str], typer.Option(
+        "--db", envvar="CIVREFORM_DB", show_envvar=True,
+        help="The SQLite file (default: civreform.db in your user data folder).")] = None,
+    lang: Annotated[Lang, typer.Option(
+        "--lang", envvar="CIVREFORM_LANG", show_envvar=True,
+        help="Language of titles and content in tables: en or vi. CSV/JSON always carry both.")] = Lang.en,
+    plan: Annotated[Optional[str], typer.Option(
+        "--plan", envvar="CIVREFORM_PLAN", help="Only this plan (its id or number), when several are loaded.")] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+):
+    """civreform: is the plan being carried out? Start with `civreform overdue`."""
+    if version:
+        import civreform
+
+        print(civreform.__version__)
+        raise typer.Exit(0)
+    global _current
+    _current = Settings(db, lang.value, plan)
+
+
+# ── helpers ─────────────────────────────────────────────────────────────────
+
+def open_db(autoload: bool = True):
+    """Open the database; with none there yet, create it and load the bundled plan."""
+    from civreform.db import open_database, resolve_db_path
+
+    settings = _settings()
+    path, is_default = resolve_db_path(settings.db_option)
+    database = open_database(path, make_parent=is_default)
+    if database.created and autoload:
+        from civreform.loading import store_plan
+        from civreform.plan import bundled_plan_path, read_plan_file
+
+        result = store_plan(database.conn, read_plan_file(bundled_plan_path()))
+        print(f"civreform: no database at {path}; created it and loaded the bundled plan "
+              f"{result.number} ({result.tasks} tasks)", file=sys.stderr)
+    return database
+
+
+def as_of_date(value: str | None) -> date:
+    from civreform.deadlines import parse_user_date
+
+    return parse_user_date(value, today()) if value else today()
+
+
+def plan_filter(conn) -> str | None:
+    from civreform.reports import resolve_plan
+
+    return resolve_plan(conn, _settings().plan)
+
+
+def agency_scope(conn, query: str | None, plan_id: str | None, direct: bool = False):
+    if not query:
+        return None
+    from civreform.reports import resolve_agency
+
+    return resolve_agency(conn, query, plan_id, direct=direct)
+
+
+def label(row: dict, key: str) -> str:
+    """The row's text in the chosen language (falls back to Vietnamese)."""
+    if _settings().lang == "en":
+        return row.get(f"{key}_en") or row.get(key) or ""
+    return row.get(key) or ""
+
+
+def standing_label(value: str | None) -> str:
+    from civreform.deadlines import STANDING_LABELS_VI
+
+    if value and _settings().lang == "vi":
+        return STANDING_LABELS_VI.get(value, value)
+    return value or ""
+
+
+def status_label(value: str | None) -> str:
+    from civreform.deadlines import STATUS_LABELS_VI
+
+    if value and _settings().lang == "vi":
+        return STATUS_LABELS_VI.get(value, value)
+    return value or ""
+
+
+def for_table(rows, title_key: str = "title"):
+    """Rows with the language-dependent display fields the tables show."""
+    for row in rows:
+        shown = dict(row)
+        shown["_title"] = label(row, title_key)
+        shown["_standing"] = standing_label(row.get("standing"))
+        shown["_status"] = status_label(row.get("status"))
+        percent = row.get("percent")
+        shown["_percent"] = "" if percent is None else f"{percent}%"
+        if row.get("units") and row["units"] > 1:
+            shown["_status"] += f" ({row['units_done']}/{row['units']})"
+        yield shown
+
+
+def headers(*pairs: tuple[str, str, str]) -> list[tuple[str, str]]:
+    """(key, English header, Vietnamese header) -> (key, header in the chosen language)."""
+    vi = _settings().lang == "vi"
+    return [(key, vi_header if vi else en_header) for key, en_header, vi_header in pairs]
+
+
+# ── load, plans, agencies ───────────────────────────────────────────────────
+
+@app.command()
+@reported
+def load(
+    path: Annotated[Optional[Path], typer.Argument(help="A plan file (YAML). Default: the bundled plan 55/KH-UBND.")] = None,
+):
+    """Validate a plan file and load it into the database, in one transaction.
+
+    Loading again (the same file or an edited one) updates the plan in place;
+    recorded progress is never deleted.
+
+    Example: civreform load data/plan_55_2013.yaml
+    """
+    from civreform.loading import store_plan
+    from civreform.plan import bundled_plan_path, read_plan_file
+
+    plan = read_plan_file(path or bundled_plan_path())  # validate before touching the database
+    database = open_db(autoload=False)
+    with progress_bar("loading tasks") as advance:
+        result = store_plan(database.conn, plan, progress=advance)
+    verb = "updated" if result.replaced else "loaded"
+    print(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
+          f"{result.agencies} agencies; {result.events_kept} progress events kept")
+    if result.orphaned_events:
+        print(f"civreform: {result.orphaned_events} progress event(s) belong to tasks or milestones no longer in "
+              f"the plan; they are kept (see `civreform check`)", file=sys.stderr)
+
+
+@app.command()
+@reported
+def plans(fmt: FormatOption = Format.table):
+    """List the plans in the database."""
+    from civreform import reports, render
+
+    database = open_db()
+    rows = reports.list_plans(database.conn)
+    columns = ["plan", "number", "issued", "title", "title_en", "period_start", "period_end", "tasks",
+               "milestones", "events", "loaded_at"]
+    render.write_rows(for_table(rows), fmt.value, columns=columns, table_columns=headers(
+        ("plan", "Plan", "Kế hoạch"), ("number", "Number", "Số"), ("issued", "Issued", "Ngày ban hành"),
+        ("_title", "Title", "Tên"), ("tasks", "Tasks", "Nhiệm vụ"), ("events", "Events", "Cập nhật")))
+
+
+@app.command()
+@reported
+def agencies(fmt: FormatOption = Format.table):
+    """List agencies with the number of tasks each leads and supports (named directly)."""
+    from civreform import reports, render
+
+    database = open_db()
+    rows = reports.list_agencies(database.conn, plan_filter(database.conn))
+    vi = _settings().lang == "vi"
+    shown = ({**row, "_name": row["name"] if vi else (row["name_en"] or row["name"])} for row in rows)
+    columns = ["plan", "code", "name", "name_en", "kind", "lead_tasks", "support_tasks", "members", "groups", "note"]
+    render.write_rows(shown, fmt.value, columns=columns, table_columns=headers(
+        ("code", "Code", "Mã"), ("_name", "Agency", "Cơ quan"), ("kind", "Kind", "Loại"),
+        ("lead_tasks", "Leads", "Chủ trì"), ("support_tasks", "Supports", "Phối hợp"),
+        ("members", "Members", "Thành viên")))
+
+
+# ── tasks, show ─────────────────────────────────────────────────────────────
+
+@app.command()
+@reported
+def tasks(
+    agency: AgencyOption = None,
+    role: Annotated[Role, typer.Option("--role", help="lead (default), support or any.")] = Role.lead,
+    direct: Annotated[bool, typer.Option("--direct", help="Only tasks that name the agency itself, not its groups.")] = False,
+    standing: Annotated[Optional[Standing], typer.Option("--standing", help="Only tasks with this standing.")] = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+):
+    """List tasks with their standing; filter by agency and role.
+
+    A department or district also finds the tasks of its groups ("Các sở, ban,
+    ngành", "UBND cấp huyện"), marked in the Via column; --direct drops those.
+
+    Example: civreform tasks --agency "so noi vu" --role lead --direct
+    """
+    from civreform import reports, render
+
+    database = open_db()
+    plan_id = plan_filter(database.conn)
+    scope = agency_scope(database.conn, agency, plan_id, direct)
+    when = as_of_date(as_of)
+    rows = reports.list_tasks(database.conn, when, plan_id=plan_id, scope=scope, role=role.value,
+                              standing=standing.value if standing else None)
+    table_columns = [("task", "ID", "TT"), ("_title", "Title", "Nhiệm vụ"), ("lead", "Lead", "Chủ trì")]
+    if scope is not None:
+        table_columns.append(("via", "Via group", "Qua nhóm"))
+    table_columns += [("next_due", "Next due", "Hạn tới"), ("_status", "Status", "Tình trạng"),
+                      ("_percent", "%", "%"), ("_standing", "Standing", "Đánh giá")]
+    title = f"Tasks as of {when.isoformat()}" + (f" — {scope.name} ({role.value})" if scope else "")
+    render.write_rows(for_table(rows), fmt.value, columns=reports.TASK_COLUMNS,
+                      table_columns=headers(*table_columns), title=title, empty="no tasks match")
+
+
+@app.command()
+@reported
+def show(
+    task_id: Annotated[str, typer.Argument(metavar="ID", help="Task id, e.g. 13 or IV.2-plan.")],
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+):
+    """Everything about one task: its text, agencies, milestones and, for tasks every
+    department or district reports on, who has reported done, year by year.
+
+    Example: civreform show 13 --format json
+    """
+    from civreform import reports, render
+
+    database = open_db()
+    plan_id, found = reports.find_task(database.conn, task_id, plan_filter(database.conn))
+    when = as_of_date(as_of)
+    detail = reports.task_detail(database.conn, plan_id, found, when)
+    if fmt == Format.json:
+        render.write_json_object(detail, sys.stdout)
+        return
+    if fmt in (Format.csv, Format.markdown):
+        rows = [{"task": detail["id"], **m} for m in detail["milestones"]]
+        columns = ["task", "label", "label_vi", "due", "status", "percent", "standing", "done_on", "units_done", "units"]
+        if fmt == Format.csv:
+            render.write_csv(rows, columns, sys.stdout)
+        else:
+            render.write_markdown(rows, [(c, c) for c in columns], sys.stdout)
+        return
+    show_task_table(detail, when)
+
+
+def show_task_table(detail: dict, when: date) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from civreform import render
+
+    console = render.make_console()
+    vi = _settings().lang == "vi"
+    names = detail["agency_names"]
+
+    def agency_list(codes):
+        return "; ".join(f"{names[c]['name'] if vi else names[c]['name_en'] or names[c]['name']} ({c})" for c in codes)
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    lines = [
+        ("Task", f"{detail['id']} ({detail['plan']})"),
+        ("Title", detail["title"] if vi else detail["title_en"] or detail["title"]),
+        ("Content", detail["content"] if vi else detail["content_en"] or detail["content"]),
+        ("Lead", agency_list(detail["lead"])), ("Lead (source)", detail["lead_text"]),
+        ("Support", agency_list(detail["support"])), ("Support (source)", detail["support_text"]),
+        ("Deadline (source)", detail["time_text"]), ("Standing", standing_label(detail["standing"])),
+    ]
+    if detail.get("note"):
+        lines.append(("Note", detail["note"]))
+    if detail.get("target"):
+        target = detail["target"]
+        lines.append(("Target", target.get("text" if vi else "text_en") or target.get("text", "")))
+    for key, value in lines:
+        facts.add_row(Text(key), Text(render.visible(value or "")))
+    console.print(facts)
+    if detail["milestones"]:
+        table = Table(title=Text(f"Milestones as of {when.isoformat()}"), title_justify="left")
+        for header in ("Milestone", "Due", "Status", "%", "Done on", "Standing"):
+            table.add_column(header)
+        for m in detail["milestones"]:
+            status = status_label(m["status"]) + (f" ({m['units_done']}/{m['units']})" if m["units"] > 1 else "")
+            table.add_row(Text(m["label"] + (f" — {m['label_vi']}" if m["label_vi"] and vi else "")),
+                          m["due"], Text(status), "" if m["percent"] is None else f"{m['percent']}%",
+                          m["done_on"] or "", standing_label(m["standing"]))
+        console.print(table)
+    else:
+        console.print(Text(f"Ongoing (no due date); latest status: {status_label(detail.get('status'))}"))
+    if detail["members"]:
+        labels = [m["label"] for m in detail["milestones"]]
+        table = Table(title=Text("Reports by agency (✓ done)"), title_justify="left")
+        table.add_column("Agency")
+        for milestone in labels:
+            table.add_column(milestone)
+        by_agency: dict[str, dict] = {}
+        for member in detail["members"]:
+            entry = by_agency.setdefault(member["agency"], {"name": member["name"]})
+            mark = "✓" if member["status"] == "done" else (
+                "overdue" if member["standing"] == "overdue" else status_label(member["status"]))
+            entry[member["milestone"]] = mark
+        for code, entry in by_agency.items():
+            table.add_row(Text(f"{entry['name']} ({code})"), *[Text(entry.get(m, "")) for m in labels])
+        console.print(table)
+
+
+# ── overdue, upcoming ───────────────────────────────────────────────────────
+
+MILESTONE_TABLE = (("task", "Task", "TT"), ("milestone", "Milestone", "Mốc"), ("due", "Due", "Hạn"))
+
+
+@app.command()
+@reported
+def overdue(
+    as_of: AsOfOption = None,
+    agency: AgencyOption = None,
+    fmt: FormatOption = Format.table,
+    bom: BomOption = False,
+    fail_on_overdue: Annotated[bool, typer.Option("--fail-on-overdue", help="Exit with status 1 when anything is overdue.")] = False,
+):
+    """Milestones due before the as-of date and not done by then, most overdue first.
+
+    A milestone due on the as-of date itself is not overdue. Progress recorded as
+    happening after the as-of date does not count.
+
+    Example: civreform overdue --as-of 2014-01-01 --agency "hai hau"
+    """
+    from civreform import reports, render
+
+    database = open_db()
+    plan_id = plan_filter(database.conn)
+    scope = agency_scope(database.conn, agency, plan_id)
+    when = as_of_date(as_of)
+    rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
+    title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
+    count = render.write_rows(for_table(rows), fmt.value, columns=reports.OVERDUE_COLUMNS, bom=bom,
+                              table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
+                                                    ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
+                                                    ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
+                              title=title, empty=f"nothing overdue as of {when.isoformat()}")
+    if fail_on_overdue and count:
+        raise typer.Exit(1)
+
+
+@app.command()
+@reported
+def upcoming(
+    as_of: AsOfOption = None,
+    days: Annotated[int, typer.Option("--days", "-d", min=0, help="How many days ahead (default 30).")] = 30,
+    agency: AgencyOption = None,
+    fmt: FormatOption = Format.table,
+    bom: BomOption = False,
+):
+    """Milestones not yet done that fall due from the as-of date through N days later.
+
+    Example: civreform upcoming --as-of 2013-12-01 --days 31
+    """
+    from civreform import reports, render
+
+    database = open_db()
+    plan_id = plan_filter(database.conn)
+    scope = agency_scope(database.conn, agency, plan_id)
+    when = as_of_date(as_of)
+    rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
+    title = f"Due from {when.isoformat()} through the next {days} days" + (f" — {scope.name}" if scope else "")
+    render.write_rows(for_table(rows), fmt.value, columns=reports.UPCOMING_COLUMNS, bom=bom,
+                      table_columns=headers(*MILESTONE_TABLE, ("days_left", "Days left", "Còn (ngày)"),
+                                            ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
+                                            ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
+                      title=title, empty=f"nothing falls due in the {days} days from {when.isoformat()}")
+
+
+# ── progress ────────────────────────────────────────────────────────────────
+
+@app.command()
+@reported
+def record(
+    task_id: Annotated[str, typer.Argument(metavar="ID", help="Task id, e.g. 21 or IV.2-plan.")],
+    status: Annotated[str, typer.Option("--status", "-s", help="not-started, in-progress, done or blocked.")],
+    percent: Annotated[Optional[int], typer.Option("--percent", "-p", help="0 to 100 (done means 100).")] = None,
+    on: Annotated[Optional[str], typer.Option("--on", help="When it happened (default today).")] = None,
+    note: Annotated[str, typer.Option("--note", help="Free text.")] = "",
+    evidence: Annotated[str, typer.Option("--evidence", help="The document that proves it, e.g. \"Quyết định 1234/QĐ-UBND ngày 20/12/2013\".")] = "",
+    milestone: Annotated[Optional[str], typer.Option("--milestone", "-m", help="Milestone label or due year (default: the earliest not yet done).")] = None,
+    agency: AgencyOption = None,
+    by: Annotated[str, typer.Option("--by", help="Who records it.")] = "",
+):
+    """Append a progress event. Nothing is ever overwritten: a correction is a new event.
+
+    Example: civreform record 21 --status done --on 2013-09-15 --evidence "QĐ 1234/QĐ-UBND"
+    """
+    from civreform import progress
+
+    database = open_db()
+    result = progress.record(database.conn, today=today(), task=task_id, status=status, percent=percent, on=on,
+                             note=note, evidence=evidence, milestone=milestone, agency=agency,
+                             plan=_settings().plan, by=by or os.environ.get("USER", ""))
+    where = f"task {result['task']}"
+    if result["milestone"]:
+        where += f" milestone {result['milestone']} (due {result['due']})"
+    who = f" for {result['agency']}" if result["agency"] else ""
+    percent_text = "" if result["percent"] is None else f" {result['percent']}%"
+    tail = f"standing now: {result['standing']}"
+    if "agency_standing" in result:
+        tail = (f"{result['agency']}: {result['agency_standing']}; milestone: {result['standing']} "
+                f"({result['units_done']}/{result['units']} agencies done)")
+    print(f"recorded event {result['event']}: {where}{who}: {result['status']}{percent_text} on {result['on']}; {tail}")
+
+
+@app.command()
+@reported
+def history(
+    task_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Only this task.")] = None,
+    agency: AgencyOption = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only events that happened on or after this day.")] = None,
+    fmt: FormatOption = Format.table,
+    bom: BomOption = False,
+):
+    """Every progress event, oldest first."""
+    from civreform import reports, render
+    from civreform.deadlines import parse_user_date
+
+    database = open_db()
+    plan_id = plan_filter(database.conn)
+    found_plan, found_task = (None, None)
+    if task_id:
+        found_plan, found_task = reports.find_task(database.conn, task_id, plan_id)
+    scope = agency_scope(database.conn, agency, plan_id)
+    rows = reports.history(database.conn, plan_id=found_plan or plan_id, task_id=found_task,
+                           agency_codes=scope.member_pairs if scope else None,
+                           since=parse_user_date(since, today()) if since else None)
+    render.write_rows(rows, fmt.value, columns=reports.HISTORY_COLUMNS, bom=bom, table_columns=headers(
+        ("id", "#", "#"), ("task", "Task", "TT"), ("milestone", "Milestone", "Mốc"), ("agency", "Agency", "Cơ quan"),
+        ("status", "Status", "Tình trạng"), ("percent", "%", "%"), ("on", "On", "Ngày"),
+        ("note", "Note", "Ghi chú"), ("evidence", "Evidence", "Văn bản"), ("by", "By", "Người ghi")),
+        title="Progress history", empty="no progress recorded")
+
+
+@app.command()
+@reported
+def template(
+    agency: AgencyOption = None,
+    as_of: AsOfOption = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    bom: BomOption = False,
+):
+    """A CSV with one row per open milestone, for an agency to fill in and send back.
+
+    Fill in status, percent, date (when it happened), note and evidence; then
+    `civreform import FILE.csv`.
+    """
+    from civreform import progress, render
+
+    database = open_db()
+    plan_id = plan_filter(database.conn)
+    scope = agency_scope(database.conn, agency, plan_id)
+    rows = progress.template_rows(database.conn, as_of_date(as_of), plan_id, scope)
+    if output is None:
+        render.write_csv(rows, progress.TEMPLATE_COLUMNS, sys.stdout, bom=bom)
+        return
+    import tempfile
+
+    # Write beside the target and rename, so a failure never leaves half a file.
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=output.parent or ".",
+                                     delete=False, suffix=".tmp") as handle:
+        render.write_csv(rows, progress.TEMPLATE_COLUMNS, handle, bom=bom)
+    os.replace(handle.name, output)
+    print(f"wrote {len(rows)} rows to {output}", file=sys.stderr)
+
+
+@app.command("import")
+@reported
+def import_(
+    path: Annotated[Path, typer.Argument(metavar="FILE.csv", help="A filled-in template (CSV, ',' or ';').")],
+    by: Annotated[str, typer.Option("--by", help="Who records it.")] = "",
+):
+    """Apply a filled-in template in one transaction: any bad row rejects the whole file."""
+    from civreform import progress
+
+    database = open_db()
+    with progress_bar("checking rows") as advance:
+        result = progress.import_csv(database.conn, path, today=today(), by=by or os.environ.get("USER", ""),
+                                     progress=advance)
+    print(f"imported {result['recorded']} event(s) from {result['file']}"
+          + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
+
+
+# ── summary, check, backup ──────────────────────────────────────────────────
+
+@app.command()
+@reported
+def summary(
+    as_of: AsOfOption = None,
+    days: Annotated[int, typer.Option("--days", "-d", min=1, help="The period looked back and ahead (default 7).")] = 7,
+    fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="text (default), markdown or json.")] = SummaryFormat.text,
+    fail_on_overdue: Annotated[bool, typer.Option("--fail-on-overdue", help="Exit with status 1 when anything is overdue.")] = False,
+):
+    """The weekly report for cron: counts by standing, what changed, what became
+    overdue, what falls due, and agencies ranked by overdue milestones.
+
+    Plain text, stable from run to run: two weeks diff cleanly.
+    """
+    from civreform import reports, summary as summary_text
+
+    database = open_db()
+    plan_id = plan_filter(database.conn)
+    when = as_of_date(as_of)
+    data = reports.summary(database.conn, when, days, plan_id=plan_id)
+    if fmt == SummaryFormat.json:
+        from civreform import render
+
+        render.write_json_object(data, sys.stdout)
+    elif fmt == SummaryFormat.markdown:
+        sys.stdout.write(summary_text.as_markdown(data, _settings().lang))
+    else:
+        sys.stdout.write(summary_text.as_text(data, _settings().lang))
+    if fail_on_overdue and data["counts"]["overdue"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@reported
+def check():
+    """Check the database: integrity, schema version, plans, orphaned progress events."""
+    from civreform import maintenance
+
+    from civreform.db import open_database, resolve_db_path
+
+    path, _default = resolve_db_path(_settings().db_option)
+    database = open_database(path, create=False)
+    report = maintenance.check(database)
+    for line in report.lines:
+        print(line)
+    if not report.ok:
+        raise typer.Exit(3)
+
+
+@app.command()
+@reported
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (must not exist yet).")],
+):
+    """Write a consistent copy of the database with SQLite's online backup (safe while others write)."""
+    from civreform import maintenance
+    from civreform.db import open_database, resolve_db_path
+
+    source, _default = resolve_db_path(_settings().db_option)
+    database = open_database(source, create=False)
+    pages = maintenance.backup(database, path)
+    print(f"backed up {source} to {path} ({pages} pages)")
+
+
+# ── progress bars ───────────────────────────────────────────────────────────
+
+class progress_bar:
+    """A Rich progress bar on a terminal only; elsewhere a no-op (nothing on stderr)."""
+
+    def __init__(self, description: str):
+        self.description = description
+        self.progress = None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return lambda done, total: None
+        from rich.progress import Progress
+
+        self.progress = Progress(transient=True, console=__import__("civreform.render").render.make_console(stderr=True))
+        self.progress.start()
+        task = self.progress.add_task(self.description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            if total >= 500 and done % 100 == 0 or done == total:
+                self.progress.update(task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+        return False
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

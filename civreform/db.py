@@ -1,0 +1,342 @@
+"""The only module that opens SQLite: where the file is, connection setup, migrations.
+
+The schema version lives in PRAGMA user_version, so a command on an up-to-date
+database checks it with one read and never imports sqlite-utils; only a database
+that needs migrating pays for that import.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from civreform.errors import DatabaseError
+
+BUSY_TIMEOUT_MS = int(os.environ.get("CIVREFORM_BUSY_TIMEOUT_MS", "30000"))
+OUR_TABLES = {"plans", "agencies", "agency_members", "tasks", "task_agencies", "task_members",
+              "milestones", "events", "_sqlite_migrations", "sqlite_sequence"}
+
+
+def default_db_path() -> Path:
+    """The platform's per-user data directory (XDG on Linux), file civreform.db."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "civreform" / "civreform.db"
+
+
+def resolve_db_path(option: str | None) -> tuple[Path, bool]:
+    """--db, else CIVREFORM_DB, else the user data directory. Returns (path, is_default)."""
+    if option:
+        return Path(option), False
+    if os.environ.get("CIVREFORM_DB"):
+        return Path(os.environ["CIVREFORM_DB"]), False
+    return default_db_path(), True
+
+
+# ── Migrations ──────────────────────────────────────────────────────────────
+# Forward only, never drop-and-recreate. Each step is SQL run in the same
+# transaction as the record that it ran (sqlite-utils' Migrations) and as the
+# bump of user_version.
+
+SCHEMA_V1 = """
+CREATE TABLE plans (
+    plan_id      TEXT PRIMARY KEY,
+    number       TEXT NOT NULL,
+    issued       TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    title_en     TEXT NOT NULL DEFAULT '',
+    period_start TEXT,
+    period_end   TEXT,
+    meta         TEXT NOT NULL DEFAULT '{}',
+    source       TEXT NOT NULL DEFAULT '',
+    loaded_at    TEXT NOT NULL
+);
+CREATE TABLE agencies (
+    plan_id    TEXT NOT NULL REFERENCES plans(plan_id),
+    code       TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    name_en    TEXT NOT NULL DEFAULT '',
+    kind       TEXT NOT NULL,
+    aliases    TEXT NOT NULL DEFAULT '[]',
+    note       TEXT NOT NULL DEFAULT '',
+    search_key TEXT NOT NULL,
+    PRIMARY KEY (plan_id, code)
+);
+CREATE TABLE agency_members (
+    plan_id     TEXT NOT NULL,
+    group_code  TEXT NOT NULL,
+    member_code TEXT NOT NULL,
+    PRIMARY KEY (plan_id, group_code, member_code)
+);
+CREATE INDEX agency_members_by_member ON agency_members (plan_id, member_code);
+CREATE TABLE tasks (
+    plan_id      TEXT NOT NULL REFERENCES plans(plan_id),
+    task_id      TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    section      TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    title_en     TEXT NOT NULL DEFAULT '',
+    content      TEXT NOT NULL,
+    content_en   TEXT NOT NULL DEFAULT '',
+    lead_text    TEXT NOT NULL DEFAULT '',
+    support_text TEXT NOT NULL DEFAULT '',
+    time_text    TEXT NOT NULL DEFAULT '',
+    deadline     TEXT NOT NULL DEFAULT '[]',
+    note         TEXT NOT NULL DEFAULT '',
+    target       TEXT,
+    per_member   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (plan_id, task_id)
+);
+CREATE TABLE task_agencies (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('lead', 'support')),
+    agency_code TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (plan_id, task_id, role, agency_code)
+);
+CREATE INDEX task_agencies_by_agency ON task_agencies (plan_id, agency_code, role);
+-- Tasks led by a group with known members are reported member by member:
+-- one row per member that owes its own report.
+CREATE TABLE task_members (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    agency_code TEXT NOT NULL,
+    via         TEXT NOT NULL,
+    PRIMARY KEY (plan_id, task_id, agency_code)
+);
+CREATE INDEX task_members_by_agency ON task_members (plan_id, agency_code);
+CREATE TABLE milestones (
+    plan_id  TEXT NOT NULL,
+    task_id  TEXT NOT NULL,
+    label    TEXT NOT NULL,
+    label_vi TEXT,
+    due      TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    PRIMARY KEY (plan_id, task_id, label)
+);
+CREATE INDEX milestones_by_due ON milestones (due);
+-- Progress: append-only, keyed by natural keys (no foreign keys), so that a
+-- reload of the plan can never delete or rewrite it.
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    milestone   TEXT NOT NULL,
+    agency      TEXT NOT NULL DEFAULT '',
+    status      TEXT NOT NULL CHECK (status IN ('not-started', 'in-progress', 'done', 'blocked')),
+    percent     INTEGER CHECK (percent BETWEEN 0 AND 100),
+    happened_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    evidence    TEXT NOT NULL DEFAULT '',
+    recorded_by TEXT NOT NULL DEFAULT '',
+    source      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_unit ON events (plan_id, task_id, milestone, agency, happened_on, id);
+CREATE INDEX events_by_milestone ON events (plan_id, task_id, milestone, happened_on, id);
+CREATE INDEX events_by_day ON events (happened_on);
+CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'progress events are append-only: record a correction instead'); END;
+CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'progress events are append-only: record a correction instead'); END;
+
+-- Views for sqlite3 and Datasette users.
+CREATE VIEW milestone_view AS
+SELECT m.plan_id, m.task_id, t.title, t.title_en, m.label AS milestone, m.due,
+       (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies ta
+         WHERE ta.plan_id = m.plan_id AND ta.task_id = m.task_id AND ta.role = 'lead' ORDER BY ta.seq)) AS lead,
+       (SELECT group_concat(name, '; ') FROM (SELECT a.name FROM task_agencies ta
+         JOIN agencies a ON a.plan_id = ta.plan_id AND a.code = ta.agency_code
+         WHERE ta.plan_id = m.plan_id AND ta.task_id = m.task_id AND ta.role = 'lead' ORDER BY ta.seq)) AS lead_names,
+       t.time_text
+FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id;
+CREATE VIEW task_view AS
+SELECT t.plan_id, t.task_id, t.seq, t.section, t.title, t.title_en, t.lead_text, t.support_text, t.time_text,
+       (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies ta
+         WHERE ta.plan_id = t.plan_id AND ta.task_id = t.task_id AND ta.role = 'lead' ORDER BY ta.seq)) AS lead,
+       (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies ta
+         WHERE ta.plan_id = t.plan_id AND ta.task_id = t.task_id AND ta.role = 'support' ORDER BY ta.seq)) AS support,
+       (SELECT min(due) FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id) AS first_due,
+       (SELECT max(due) FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id) AS last_due
+FROM tasks t;
+CREATE VIEW latest_progress_view AS
+SELECT e.* FROM events e
+WHERE e.id = (SELECT e2.id FROM events e2
+              WHERE e2.plan_id = e.plan_id AND e2.task_id = e.task_id
+                AND e2.milestone = e.milestone AND e2.agency = e.agency
+              ORDER BY e2.happened_on DESC, e2.id DESC LIMIT 1);
+CREATE VIEW orphan_event_view AS
+SELECT e.* FROM events e
+WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id = e.plan_id AND t.task_id = e.task_id)
+   OR (e.milestone <> '' AND NOT EXISTS (SELECT 1 FROM milestones m
+        WHERE m.plan_id = e.plan_id AND m.task_id = e.task_id AND m.label = e.milestone))
+   OR (e.milestone = '' AND EXISTS (SELECT 1 FROM milestones m
+        WHERE m.plan_id = e.plan_id AND m.task_id = e.task_id));
+"""
+
+# (name, SQL) in order; never edit or reorder a step that has shipped.
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_initial", SCHEMA_V1),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _migration_set():
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations("civreform")
+    for number, (name, sql) in enumerate(MIGRATIONS, start=1):
+        def step(db, sql=sql, number=number):
+            for statement in _split_sql(sql):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+
+        migrations(name=name)(step)
+    return migrations
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.splitlines():
+        if not current and (not line.strip() or line.strip().startswith("--")):
+            continue
+        current.append(line)
+        candidate = "\n".join(current)
+        if sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            current = []
+    if current and "\n".join(current).strip():
+        statements.append("\n".join(current))
+    return statements
+
+
+# ── Opening ─────────────────────────────────────────────────────────────────
+
+@dataclass
+class Database:
+    path: Path
+    conn: sqlite3.Connection
+    created: bool
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_database(path: Path, *, create: bool = True, make_parent: bool = False) -> Database:
+    """Open (and if needed create and migrate) the civreform database at path.
+
+    Never recreates or "repairs" a file that is there: a file that is not a
+    civreform database, or a database from a newer civreform, is refused as is.
+    """
+    name = str(path)
+    if path.is_dir():
+        raise DatabaseError(f"{name}: is a directory, not a database file")
+    exists = path.exists()
+    if not exists:
+        if not create:
+            raise DatabaseError(f"{name}: no such database")
+        if make_parent:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DatabaseError(f"{path.parent}: cannot create the folder ({error.strerror})") from None
+        if not path.parent.is_dir():
+            raise DatabaseError(f"{name}: the folder {path.parent} does not exist")
+    elif exists and not os.access(path, os.R_OK):
+        raise DatabaseError(f"{name}: permission denied (cannot read the file)")
+    try:
+        conn = sqlite3.connect(name, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as error:
+        raise DatabaseError(f"{name}: cannot open the database ({error})") from None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{name}: made by a newer civreform (schema version {version}; this civreform "
+                f"knows up to {SCHEMA_VERSION}); upgrade civreform to use it"
+            )
+        if version < SCHEMA_VERSION:
+            _migrate(conn, name)
+        conn.execute("PRAGMA foreign_keys = ON")
+    except DatabaseError:
+        conn.close()
+        raise
+    except sqlite3.Error as error:
+        conn.close()
+        raise DatabaseError(describe_sqlite_error(name, error)) from None
+    return Database(path=path, conn=conn, created=not exists)
+
+
+def _migrate(conn: sqlite3.Connection, name: str) -> None:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and tables - OUR_TABLES - {v for v in tables if v.endswith("_view")}:
+        raise DatabaseError(f"{name}: an SQLite database, but not civreform's (it has other tables); not touched")
+    # WAL lets readers (a report) run while one process writes (an import).
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        raise DatabaseError(f"{name}: cannot switch the database to WAL mode (got {mode})")
+    import sqlite_utils
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the lock.
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+            _migration_set().apply(db)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection):
+    """One write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    Everything inside commits together or not at all.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def describe_sqlite_error(name: str, error: sqlite3.Error) -> str:
+    """One line a person can act on, for an SQLite error on the file `name`."""
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return f"{name}: the database is locked by another process (waited {BUSY_TIMEOUT_MS / 1000:g} s); try again"
+    if "not a database" in lowered:
+        return f"{name}: not a database file (file is not a database)"
+    if "malformed" in lowered or "corrupt" in lowered:
+        return f"{name}: the database file is damaged ({text}); restore it from a backup"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{name}: the database is read-only here ({text})"
+    if "unable to open" in lowered:
+        return f"{name}: cannot open the database ({text})"
+    return f"{name}: database error: {text}"
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]

@@ -1,0 +1,325 @@
+"""Pure date logic: quarters, deadline phrases, yearly recurrence, standing on a date.
+
+No I/O and no clock here: every function that needs "today" takes it as an argument.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date
+
+from civreform.errors import DateInputError, DeadlineError
+
+ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+MONTH_NAMES = list(calendar.month_name)
+
+STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue", "ongoing")
+STANDING_LABELS_VI = {
+    "done-on-time": "đã hoàn thành đúng hạn",
+    "done-late": "đã hoàn thành quá hạn",
+    "within-deadline": "chưa hoàn thành, trong hạn",
+    "overdue": "chưa hoàn thành, quá hạn",
+    "ongoing": "thường xuyên",
+}
+STATUSES = ("not-started", "in-progress", "done", "blocked")
+STATUS_LABELS_VI = {
+    "not-started": "chưa bắt đầu",
+    "in-progress": "đang thực hiện",
+    "done": "đã hoàn thành",
+    "blocked": "vướng mắc",
+}
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    """One structured deadline rule, before it is laid out over the plan's years.
+
+    kind is one of quarter, half, month, date, year-end, ongoing. year is None
+    when the rule recurs every year of the plan period (yearly=True).
+    """
+
+    kind: str
+    year: int | None = None
+    quarter: int | None = None
+    half: int | None = None
+    month: int | None = None
+    day: int | None = None
+    yearly: bool = False
+    label: str | None = None
+    label_vi: str | None = None
+
+    def due_in(self, year: int) -> date:
+        """The due date this rule gives in a given year."""
+        if self.kind == "quarter":
+            return month_end(year, self.quarter * 3)
+        if self.kind == "half":
+            return month_end(year, 6 if self.half == 1 else 12)
+        if self.kind == "month":
+            return month_end(year, self.month)
+        if self.kind == "date":
+            # A yearly 29/02 falls on the last day of February in common years.
+            last = calendar.monthrange(year, self.month)[1]
+            return date(year, self.month, min(self.day, last))
+        if self.kind == "year-end":
+            return date(year, 12, 31)
+        raise DeadlineError(f"a deadline of kind {self.kind!r} has no due date")
+
+
+@dataclass(frozen=True)
+class Milestone:
+    label: str
+    due: date | None
+    label_vi: str | None = None
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def quarter_end(year: int, quarter: int) -> date:
+    """Q1 ends 31/03 … Q4 ends 31/12 (a quarter's deadline is its last day)."""
+    if quarter not in (1, 2, 3, 4):
+        raise DeadlineError(f"quarter {quarter} does not exist (quarters are I to IV)")
+    return month_end(year, quarter * 3)
+
+
+def read_quarter(value: object) -> int:
+    """A quarter written as I–IV (Roman, any case) or 1–4."""
+    text = str(value).strip()
+    number = ROMAN_QUARTERS.get(text.lower())
+    if number is None and text.isdigit():
+        number = int(text)
+    if number not in (1, 2, 3, 4):
+        raise DeadlineError(f"quarter {text} does not exist (quarters are I to IV)")
+    return number
+
+
+def checked_date(year: int, month: int, day: int, written: str) -> date:
+    """date(year, month, day), or an error that says why the written date is impossible."""
+    if not 1 <= month <= 12:
+        raise DateInputError(f"{written!r} is not a real date: there is no month {month}")
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        raise DateInputError(
+            f"{written!r} is not a real date: {MONTH_NAMES[month]} {year} has {last} days"
+        )
+    return date(year, month, day)
+
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+
+
+def parse_user_date(text: str, today: date | None = None) -> date:
+    """A date typed by a person: ISO 2014-03-31, day-first 31/03/2014, or 'today'.
+
+    Slash dates are always day first (Vietnamese usage): 01/02/2014 is 1 February.
+    An impossible date is an error, never shifted to a neighbour.
+    """
+    if not isinstance(text, str):
+        raise DateInputError(f"not a date: {text!r}")
+    value = text.strip()
+    if value.lower() in ("today", "hôm nay"):
+        if today is None:
+            raise DateInputError("'today' is not allowed here")
+        return today
+    if match := _ISO.fullmatch(value):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _DAY_FIRST.fullmatch(value):
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        raise DateInputError(
+            f"not a date: {text!r} (write 2014-03-31 or 31/03/2014)"
+        )
+    if year < 1900:
+        raise DateInputError(f"{text!r} is not a plausible date")
+    return checked_date(year, month, day, value)
+
+
+# ── Deadline phrases ────────────────────────────────────────────────────────
+
+def _fold_spaces(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().lower()
+
+
+_YEARLY = re.compile(r"hàng\s*năm|hằng\s*năm|mỗi\s*năm|định\s*kỳ\s*năm")
+_ONGOING = re.compile(r"thường\s*xuyên|liên\s*tục")
+_PATTERNS = [
+    # 6 tháng đầu năm 2014 / 6 tháng cuối năm 2014
+    ("half", re.compile(r"(?:6|sáu)\s*tháng\s*(đầu|cuối)\s*(?:năm\s*(\d{4}))?")),
+    # quý IV năm 2013, quý IV/2013, Quý I/2014, quý IV hàng năm
+    ("quarter", re.compile(r"quý\s*([ivx]+|\d+)\b\s*(?:(?:năm|/)\s*(\d{4}))?")),
+    # ngày 14 tháng 08 năm 2013
+    ("date", re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})(?:\s*năm\s*(\d{4}))?")),
+    # (trước) ngày 30/11/2014, ngày 15/12
+    ("date", re.compile(r"ngày\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?")),
+    # tháng 8/2013, tháng 8 năm 2013
+    ("month", re.compile(r"tháng\s*(\d{1,2})\s*(?:/|năm)\s*(\d{4})")),
+]
+
+
+def parse_time_text(text: str) -> list[DeadlineSpec]:
+    """Read a Vietnamese deadline phrase into structured deadline rules.
+
+    A phrase with several deadlines ("Quý I/2014 thực hiện thí điểm Quý I/2015
+    thực hiện tất cả các đơn vị") gives one rule each, labelled by the words that
+    follow it. A day or quarter without a year, or any phrase with "hàng năm",
+    recurs every year of the plan period. Text that cannot be read raises
+    DeadlineError quoting it; nothing is guessed.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DeadlineError("an empty deadline phrase")
+    folded = _fold_spaces(text)
+    yearly_word = bool(_YEARLY.search(folded))
+
+    found: list[tuple[int, int, str, tuple]] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(folded):
+            span = match.span()
+            if any(span[0] < end and start < span[1] for start, end in taken):
+                continue
+            taken.append(span)
+            found.append((span[0], span[1], kind, match.groups()))
+    found.sort()
+
+    if not found:
+        if _ONGOING.search(folded):
+            return [DeadlineSpec(kind="ongoing")]
+        if yearly_word:
+            return [DeadlineSpec(kind="year-end", yearly=True)]
+        raise DeadlineError(f"cannot read the deadline {text!r}")
+
+    specs = [_spec_from_match(kind, groups, text) for _start, _end, kind, groups in found]
+    if yearly_word:
+        specs = [replace(spec, year=None, yearly=True) for spec in specs]
+    if len(specs) > 1:
+        ends = [end for _start, end, _kind, _groups in found]
+        starts = [start for start, _end, _kind, _groups in found[1:]] + [len(folded)]
+        specs = [
+            replace(spec, label=_auto_label(spec), label_vi=folded[end:nxt].strip(" ,;.-") or None)
+            for spec, end, nxt in zip(specs, ends, starts)
+        ]
+        labels = [s.label for s in specs]
+        if len(set(labels)) != len(labels):
+            raise DeadlineError(f"the deadline {text!r} names the same period twice")
+    return specs
+
+
+def _auto_label(spec: DeadlineSpec) -> str:
+    year = spec.year if spec.year is not None else "yearly"
+    if spec.kind == "quarter":
+        return f"{year}-q{spec.quarter}"
+    if spec.kind == "half":
+        return f"{year}-h{spec.half}"
+    if spec.kind == "month":
+        return f"{year}-{spec.month:02d}"
+    if spec.kind == "date":
+        return f"{year}-{spec.month:02d}-{spec.day:02d}"
+    return str(year)
+
+
+def _spec_from_match(kind: str, groups: tuple, text: str) -> DeadlineSpec:
+    def year_of(raw: str | None) -> tuple[int | None, bool]:
+        if raw is None:
+            return None, True  # no year: every year of the plan
+        return int(raw), False
+
+    if kind == "half":
+        which, raw_year = groups
+        year, yearly = year_of(raw_year)
+        return DeadlineSpec("half", year=year, half=1 if which == "đầu" else 2, yearly=yearly)
+    if kind == "quarter":
+        raw_quarter, raw_year = groups
+        try:
+            quarter = read_quarter(raw_quarter.upper())
+        except DeadlineError as error:
+            raise DeadlineError(f"cannot read the deadline {text!r}: {error}") from None
+        year, yearly = year_of(raw_year)
+        return DeadlineSpec("quarter", year=year, quarter=quarter, yearly=yearly)
+    if kind == "month":
+        raw_month, raw_year = groups
+        month = int(raw_month)
+        if not 1 <= month <= 12:
+            raise DeadlineError(f"cannot read the deadline {text!r}: there is no month {month}")
+        return DeadlineSpec("month", year=int(raw_year), month=month)
+    # date
+    raw_day, raw_month, raw_year = groups
+    day, month = int(raw_day), int(raw_month)
+    if raw_year is None:
+        try:
+            checked_date(2000, month, day, f"{day}/{month}")  # 2000: 29/02 allowed
+        except DateInputError as error:
+            raise DeadlineError(f"cannot read the deadline {text!r}: {error}") from None
+        return DeadlineSpec("date", day=day, month=month, yearly=True)
+    try:
+        checked_date(int(raw_year), month, day, f"{day}/{month}/{raw_year}")
+    except DateInputError as error:
+        raise DeadlineError(f"cannot read the deadline {text!r}: {error}") from None
+    return DeadlineSpec("date", year=int(raw_year), month=month, day=day)
+
+
+# ── Laying rules out over the plan period ──────────────────────────────────
+
+def milestones_for(
+    specs: list[DeadlineSpec], period_start: date | None, period_end: date | None
+) -> list[Milestone]:
+    """Turn deadline rules into dated milestones.
+
+    A yearly rule gives one milestone for each year of the plan period (labelled
+    by the year), skipping a due date before the period starts. Ongoing work has
+    no milestone.
+    """
+    milestones: list[Milestone] = []
+    for spec in specs:
+        if spec.kind == "ongoing":
+            continue
+        if spec.yearly:
+            if period_start is None or period_end is None:
+                raise DeadlineError("a yearly deadline needs the plan's period (start and end)")
+            for due in _yearly_dues(spec, period_start, period_end):
+                label = str(due.year) if not spec.label else f"{spec.label}-{due.year}"
+                milestones.append(Milestone(label, due, spec.label_vi))
+        else:
+            milestones.append(Milestone(spec.label or "main", spec.due_in(spec.year), spec.label_vi))
+    labels = [m.label for m in milestones]
+    if len(set(labels)) != len(labels):
+        raise DeadlineError("two milestones of one task share a label; give each a label")
+    return sorted(milestones, key=lambda m: (m.due, m.label))
+
+
+def _yearly_dues(spec: DeadlineSpec, start: date, end: date) -> list[date]:
+    """Due dates of a yearly rule from the period's first year to its last, inclusive.
+
+    dateutil's rrule walks the years; bymonthday=-1 gives month ends without the
+    skipped-month trap of "the 31st of every month".
+    """
+    from dateutil.rrule import YEARLY, rrule
+
+    if spec.kind == "date":
+        # rrule would skip 29/02 in common years; due_in() clamps it instead.
+        return [spec.due_in(year) for year in range(start.year, end.year + 1)
+                if spec.due_in(year) >= start]
+    month = {"quarter": (spec.quarter or 0) * 3, "half": 6 if spec.half == 1 else 12,
+             "month": spec.month, "year-end": 12}[spec.kind]
+    rule = rrule(YEARLY, dtstart=date(start.year, 1, 1), until=date(end.year, 12, 31),
+                 bymonth=month, bymonthday=-1)
+    return [moment.date() for moment in rule if moment.date() >= start]
+
+
+# ── Standing on a date ──────────────────────────────────────────────────────
+
+def standing(due: date | None, done_on: date | None, as_of: date) -> str:
+    """The Government Office's categories for one milestone on a given day.
+
+    done_on is the day the milestone was completed, or None if it was not done
+    by as_of. A milestone due on the as-of day itself is still within deadline.
+    """
+    if due is None:
+        return "ongoing"
+    if done_on is not None and done_on <= as_of:
+        return "done-on-time" if done_on <= due else "done-late"
+    return "overdue" if due < as_of else "within-deadline"

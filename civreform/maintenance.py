@@ -1,0 +1,70 @@
+"""Checking and copying the database file."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from civreform.db import SCHEMA_VERSION, Database, describe_sqlite_error, schema_version
+from civreform.errors import DatabaseError
+
+
+@dataclass
+class CheckReport:
+    ok: bool = True
+    lines: list[str] = field(default_factory=list)
+
+
+def check(database: Database) -> CheckReport:
+    conn, report = database.conn, CheckReport()
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.Error as error:
+        raise DatabaseError(describe_sqlite_error(str(database.path), error)) from None
+    if problems == ["ok"]:
+        report.lines.append(f"integrity: ok ({database.path})")
+    else:
+        report.ok = False
+        report.lines.append(f"integrity: FAILED ({len(problems)} problem(s)): {problems[0]}")
+    report.lines.append(f"schema version: {schema_version(conn)} (this civreform: {SCHEMA_VERSION})")
+    plans = conn.execute("SELECT plan_id, number, (SELECT count(*) FROM tasks t WHERE t.plan_id = p.plan_id), "
+                         "(SELECT count(*) FROM events e WHERE e.plan_id = p.plan_id) FROM plans p ORDER BY plan_id").fetchall()
+    report.lines.append(f"plans: {len(plans)}")
+    for plan_id, number, tasks, events in plans:
+        report.lines.append(f"  {plan_id} ({number}): {tasks} tasks, {events} progress events")
+    orphans = conn.execute("SELECT plan_id, task_id, milestone, count(*) FROM orphan_event_view "
+                           "GROUP BY plan_id, task_id, milestone ORDER BY plan_id, task_id, milestone").fetchall()
+    total = sum(row[3] for row in orphans)
+    report.lines.append(f"orphaned progress events: {total}")
+    for plan_id, task_id, milestone, count in orphans:
+        report.lines.append(f"  {plan_id} task {task_id} milestone {milestone or '-'}: {count} event(s), kept")
+    if total:
+        report.ok = False
+    return report
+
+
+def backup(database: Database, target: Path) -> int:
+    """A consistent copy through SQLite's online backup API; refuses to overwrite."""
+    if target.exists():
+        raise DatabaseError(f"{target}: already exists; choose a new file name")
+    if not target.parent.is_dir():
+        raise DatabaseError(f"{target}: the folder {target.parent} does not exist")
+    partial = target.with_name(target.name + ".partial")
+    copy = sqlite3.connect(str(partial))
+    pages = 0
+
+    def count(_status, _remaining, total):
+        nonlocal pages
+        pages = total
+
+    try:
+        database.conn.backup(copy, pages=1024, progress=count)
+        copy.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.Error as error:
+        copy.close()
+        partial.unlink(missing_ok=True)
+        raise DatabaseError(describe_sqlite_error(str(database.path), error)) from None
+    copy.close()
+    partial.rename(target)
+    return pages

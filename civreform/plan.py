@@ -1,0 +1,497 @@
+"""Read and validate a plan file (YAML) into plain dataclasses.
+
+Every validation error names the file and the line it comes from. Dates in the
+file stay strings until we check them ourselves, so that 2013-09-31 is reported
+with its line instead of crashing inside the YAML library.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from civreform.deadlines import DeadlineSpec, Milestone, milestones_for, parse_time_text, read_quarter
+from civreform.errors import DateInputError, DeadlineError, PlanFileError
+
+FORMAT = "civreform-plan/1"
+AGENCY_KINDS = ("committee", "department", "city", "district", "commune", "group", "other")
+CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass
+class Agency:
+    code: str
+    name: str
+    name_en: str = ""
+    kind: str = "other"
+    aliases: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Task:
+    id: str
+    seq: int
+    content: str
+    lead: list[str]
+    milestones: list[Milestone]
+    section: str = "appendix"
+    title: str = ""
+    title_en: str = ""
+    content_en: str = ""
+    lead_text: str = ""
+    support_text: str = ""
+    time_text: str = ""
+    support: list[str] = field(default_factory=list)
+    deadline: list[DeadlineSpec] = field(default_factory=list)
+    note: str = ""
+    target: dict | None = None
+    line: int | None = None
+
+    @property
+    def ongoing(self) -> bool:
+        return not self.milestones
+
+
+@dataclass
+class Plan:
+    id: str
+    number: str
+    issued: date
+    title: str
+    agencies: list[Agency]
+    tasks: list[Task]
+    title_en: str = ""
+    period_start: date | None = None
+    period_end: date | None = None
+    meta: dict = field(default_factory=dict)
+    source: str = ""
+
+    def agency(self, code: str) -> Agency:
+        return next(a for a in self.agencies if a.code == code)
+
+
+# ── YAML with line numbers ──────────────────────────────────────────────────
+
+class _Located(dict):
+    """A mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    lines: dict
+
+
+class _LocatedList(list):
+    line: int = 0
+    lines: list
+
+
+def _make_loader():
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    # Keep dates as strings: we check them ourselves and report the line.
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(loader, node):
+        loader.flatten_mapping(node)
+        mapping = _Located()
+        mapping.line = node.start_mark.line + 1
+        mapping.lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
+            if key in mapping:
+                raise PlanFileError(f"the key {key!r} appears twice", None, line)
+            mapping[key] = loader.construct_object(value_node, deep=True)
+            mapping.lines[key] = line
+        return mapping
+
+    def construct_sequence(loader, node):
+        items = _LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+        items.line = node.start_mark.line + 1
+        items.lines = [child.start_mark.line + 1 for child in node.value]
+        return items
+
+    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:seq", construct_sequence)
+    return Loader
+
+
+def read_plan_file(path: str | Path) -> Plan:
+    """Read, validate and lay out a plan file. Raises PlanFileError."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise PlanFileError("no such file", name) from None
+    except IsADirectoryError:
+        raise PlanFileError("is a directory, not a plan file", name) from None
+    except UnicodeDecodeError as error:
+        raise PlanFileError(f"not UTF-8 text (byte {error.start})", name) from None
+    except OSError as error:
+        raise PlanFileError(error.strerror or str(error), name) from None
+    return parse_plan_text(text, name)
+
+
+def parse_plan_text(text: str, name: str = "<plan>") -> Plan:
+    import yaml
+
+    try:
+        document = yaml.load(text, Loader=_make_loader())  # noqa: S506 (a SafeLoader subclass)
+    except PlanFileError as error:
+        raise PlanFileError(error.problem, name, error.line) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "invalid YAML"
+        raise PlanFileError(f"YAML syntax error: {problem}", name, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as error:
+        raise PlanFileError(f"YAML error: {error}", name) from None
+    except RecursionError:
+        raise PlanFileError("YAML nested too deeply", name) from None
+    return _Validator(name).plan(document)
+
+
+# ── Validation ──────────────────────────────────────────────────────────────
+
+class _Validator:
+    def __init__(self, name: str):
+        self.name = name
+
+    def fail(self, problem: str, line: int | None) -> PlanFileError:
+        return PlanFileError(problem, self.name, line)
+
+    # small typed getters -------------------------------------------------
+
+    def mapping(self, value, what: str, line: int | None) -> _Located:
+        if not isinstance(value, _Located):
+            raise self.fail(f"{what} must be a mapping (key: value lines)", line)
+        return value
+
+    def line_of(self, mapping: _Located, key: str) -> int:
+        return mapping.lines.get(key, mapping.line)
+
+    def check_keys(self, mapping: _Located, allowed: set[str], required: set[str], what: str):
+        for key in mapping:
+            if key not in allowed:
+                raise self.fail(
+                    f"unknown field {key!r} in {what} (allowed: {', '.join(sorted(allowed))})",
+                    self.line_of(mapping, key),
+                )
+        for key in sorted(required):
+            if key not in mapping or mapping[key] in (None, ""):
+                raise self.fail(f"{what} is missing the field {key!r}", mapping.line)
+
+    def text(self, mapping: _Located, key: str, what: str, default: str = "") -> str:
+        value = mapping.get(key, default)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(f"{what}: {key} must be text", self.line_of(mapping, key))
+        return str(value).strip()
+
+    def date_field(self, mapping: _Located, key: str, what: str) -> date:
+        from civreform.deadlines import parse_user_date
+
+        raw = mapping.get(key)
+        line = self.line_of(mapping, key)
+        if not isinstance(raw, str):
+            raise self.fail(f"{what}: {key} must be a date such as 2013-08-14", line)
+        try:
+            return parse_user_date(raw)
+        except DateInputError as error:
+            raise self.fail(f"{what}: {key}: {error}", line) from None
+
+    def codes(self, mapping: _Located, key: str, what: str, known: dict[str, Agency]) -> list[str]:
+        value = mapping.get(key)
+        line = self.line_of(mapping, key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = _LocatedList([value])
+            value.line, value.lines = line, [line]
+        if not isinstance(value, list):
+            raise self.fail(f"{what}: {key} must be a list of agency codes", line)
+        codes: list[str] = []
+        for index, code in enumerate(value):
+            item_line = value.lines[index] if isinstance(value, _LocatedList) else line
+            if not isinstance(code, str) or code not in known:
+                raise self.fail(f"{what}: unknown agency code {code!r} in {key}", item_line)
+            if code in codes:
+                raise self.fail(f"{what}: agency {code!r} is listed twice in {key}", item_line)
+            codes.append(code)
+        return codes
+
+    # the document --------------------------------------------------------
+
+    def plan(self, document) -> Plan:
+        if document is None:
+            raise self.fail("the file is empty", None)
+        root = self.mapping(document, "the plan file", 1)
+        self.check_keys(root, {"format", "plan", "agencies", "tasks"}, {"plan", "agencies", "tasks"}, "the plan file")
+        if "format" in root and root["format"] != FORMAT:
+            raise self.fail(f"unknown format {root['format']!r} (this civreform reads {FORMAT})", self.line_of(root, "format"))
+
+        head = self.mapping(root["plan"], "plan", self.line_of(root, "plan"))
+        self.check_keys(
+            head,
+            {"id", "number", "issued", "title", "title_en", "place", "issuer", "signer", "signer_title",
+             "signer_title_en", "monitor", "period", "legal_bases", "note"},
+            {"id", "number", "issued", "title"},
+            "plan",
+        )
+        plan_id = self.text(head, "id", "plan")
+        if not ID_PATTERN.fullmatch(plan_id):
+            raise self.fail(f"plan id {plan_id!r} must be letters, digits, '.', '_' or '-'", self.line_of(head, "id"))
+        issued = self.date_field(head, "issued", "plan")
+        period_start = period_end = None
+        if "period" in head:
+            period = self.mapping(head["period"], "plan: period", self.line_of(head, "period"))
+            self.check_keys(period, {"start", "end", "text", "text_en"}, {"start", "end"}, "plan: period")
+            period_start = self.date_field(period, "start", "plan: period")
+            period_end = self.date_field(period, "end", "plan: period")
+            if period_end < period_start:
+                raise self.fail("plan: period ends before it starts", self.line_of(period, "end"))
+
+        agencies = self.agencies(root["agencies"], self.line_of(root, "agencies"))
+        known = {agency.code: agency for agency in agencies}
+        for key in ("issuer", "monitor"):
+            if key in head:
+                self.codes(head, key, "plan", known)
+        tasks = self.tasks(root["tasks"], self.line_of(root, "tasks"), known, period_start, period_end)
+        meta = {key: _plain(value) for key, value in head.items() if key not in ("id", "number", "issued", "title", "title_en")}
+        return Plan(
+            id=plan_id,
+            number=self.text(head, "number", "plan"),
+            issued=issued,
+            title=self.text(head, "title", "plan"),
+            title_en=self.text(head, "title_en", "plan"),
+            period_start=period_start,
+            period_end=period_end,
+            agencies=agencies,
+            tasks=tasks,
+            meta=meta,
+            source=self.name,
+        )
+
+    def agencies(self, value, line: int) -> list[Agency]:
+        if not isinstance(value, list) or not value:
+            raise self.fail("agencies must be a non-empty list", line)
+        agencies: list[Agency] = []
+        seen: dict[str, int] = {}
+        member_lines: dict[str, int] = {}
+        for index, item in enumerate(value):
+            entry = self.mapping(item, "an agency", value.lines[index])
+            what = f"agency {entry.get('code', '#' + str(index + 1))}"
+            self.check_keys(entry, {"code", "name", "name_en", "kind", "aliases", "members", "note"}, {"code", "name"}, what)
+            code = self.text(entry, "code", what)
+            if not CODE_PATTERN.fullmatch(code):
+                raise self.fail(f"agency code {code!r} must be lower-case ASCII letters, digits, '.', '_' or '-'", self.line_of(entry, "code"))
+            if code in seen:
+                raise self.fail(f"duplicate agency code {code!r} (first on line {seen[code]})", self.line_of(entry, "code"))
+            seen[code] = self.line_of(entry, "code")
+            kind = self.text(entry, "kind", what, "other")
+            if kind not in AGENCY_KINDS:
+                raise self.fail(f"{what}: unknown kind {kind!r} (one of {', '.join(AGENCY_KINDS)})", self.line_of(entry, "kind"))
+            aliases = entry.get("aliases") or []
+            if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+                raise self.fail(f"{what}: aliases must be a list of names", self.line_of(entry, "aliases"))
+            members = entry.get("members") or []
+            if members and kind != "group":
+                raise self.fail(f"{what}: only an agency of kind group has members", self.line_of(entry, "members"))
+            if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+                raise self.fail(f"{what}: members must be a list of agency codes", self.line_of(entry, "members"))
+            member_lines[code] = self.line_of(entry, "members")
+            agencies.append(Agency(
+                code=code, name=self.text(entry, "name", what), name_en=self.text(entry, "name_en", what),
+                kind=kind, aliases=[a.strip() for a in aliases], members=list(members),
+                note=self.text(entry, "note", what),
+            ))
+        for agency in agencies:
+            for member in agency.members:
+                if member not in seen:
+                    raise self.fail(f"agency {agency.code}: unknown member code {member!r}", member_lines[agency.code])
+                if member == agency.code:
+                    raise self.fail(f"agency {agency.code} cannot be its own member", member_lines[agency.code])
+        _check_no_cycles(agencies, lambda code, problem: self.fail(problem, member_lines[code]))
+        return agencies
+
+    def tasks(self, value, line: int, known: dict[str, Agency], start: date | None, end: date | None) -> list[Task]:
+        if not isinstance(value, list) or not value:
+            raise self.fail("tasks must be a non-empty list", line)
+        tasks: list[Task] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(value):
+            entry = self.mapping(item, "a task", value.lines[index])
+            raw_id = entry.get("id")
+            what = f"task {raw_id}" if raw_id is not None else f"task #{index + 1}"
+            self.check_keys(
+                entry,
+                {"id", "section", "title", "title_en", "content", "content_en", "lead_text", "lead",
+                 "support_text", "support", "time_text", "deadline", "note", "target"},
+                {"id", "content", "lead"},
+                what,
+            )
+            if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+                raise self.fail(f"{what}: id must be text such as \"1\" or \"IV.2-plan\"", self.line_of(entry, "id"))
+            task_id = str(raw_id).strip()
+            if not ID_PATTERN.fullmatch(task_id):
+                raise self.fail(f"task id {task_id!r} must be letters, digits, '.', '_' or '-'", self.line_of(entry, "id"))
+            if task_id in seen:
+                raise self.fail(f"duplicate task id {task_id!r} (first on line {seen[task_id]})", self.line_of(entry, "id"))
+            seen[task_id] = self.line_of(entry, "id")
+            lead = self.codes(entry, "lead", what, known)
+            if not lead:
+                raise self.fail(f"{what}: lead must name at least one agency", self.line_of(entry, "lead"))
+            support = self.codes(entry, "support", what, known)
+            time_text = self.text(entry, "time_text", what)
+            specs = self.deadline(entry, what, time_text)
+            try:
+                milestones = milestones_for(specs, start, end)
+            except DeadlineError as error:
+                raise self.fail(f"{what}: {error}", self.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
+            content = self.text(entry, "content", what)
+            target = entry.get("target")
+            if target is not None and not isinstance(target, dict):
+                raise self.fail(f"{what}: target must be a mapping", self.line_of(entry, "target"))
+            tasks.append(Task(
+                id=task_id, seq=index + 1, content=content, lead=lead, milestones=milestones,
+                section=self.text(entry, "section", what, "appendix"),
+                title=self.text(entry, "title", what) or _short(content),
+                title_en=self.text(entry, "title_en", what), content_en=self.text(entry, "content_en", what),
+                lead_text=self.text(entry, "lead_text", what), support_text=self.text(entry, "support_text", what),
+                time_text=time_text, support=support, deadline=specs, note=self.text(entry, "note", what),
+                target=_plain(target) if target is not None else None, line=entry.line,
+            ))
+        return tasks
+
+    def deadline(self, entry: _Located, what: str, time_text: str) -> list[DeadlineSpec]:
+        if "deadline" not in entry or entry["deadline"] is None:
+            if not time_text:
+                raise self.fail(f"{what} is missing the field 'deadline' (or a 'time_text' to read it from)", entry.line)
+            try:
+                return parse_time_text(time_text)
+            except DeadlineError as error:
+                raise self.fail(f"{what}: {error}", self.line_of(entry, "time_text")) from None
+        value = entry["deadline"]
+        line = self.line_of(entry, "deadline")
+        if value == "ongoing":
+            return [DeadlineSpec("ongoing")]
+        if isinstance(value, _Located):
+            return [self.deadline_rule(value, what, single=True)]
+        if isinstance(value, list) and value:
+            specs = [self.deadline_rule(self.mapping(item, f"{what}: a deadline", value.lines[i]), what, single=False)
+                     for i, item in enumerate(value)]
+            labels = [spec.label for spec in specs]
+            if len(set(labels)) != len(labels):
+                raise self.fail(f"{what}: two deadlines share the label", line)
+            return specs
+        raise self.fail(f"{what}: deadline must be 'ongoing', a rule or a list of rules", line)
+
+    def deadline_rule(self, rule: _Located, what: str, single: bool) -> DeadlineSpec:
+        self.check_keys(rule, {"quarter", "half", "month", "day", "date", "year", "every", "label", "label_vi"}, set(), f"{what}: deadline")
+        line = rule.line
+        label = self.text(rule, "label", what) or None
+        if not single and not label:
+            raise self.fail(f"{what}: each of several deadlines needs a label", line)
+        if label and not ID_PATTERN.fullmatch(label):
+            raise self.fail(f"{what}: deadline label {label!r} must be letters, digits, '.', '_' or '-'", self.line_of(rule, "label"))
+        every = rule.get("every")
+        if every not in (None, "year"):
+            raise self.fail(f"{what}: every must be 'year'", self.line_of(rule, "every"))
+        yearly = every == "year"
+        year = rule.get("year")
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2200):
+            raise self.fail(f"{what}: year must be a year such as 2014", self.line_of(rule, "year"))
+        if yearly and year is not None:
+            raise self.fail(f"{what}: give either year or every: year, not both", self.line_of(rule, "every"))
+        kinds = [k for k in ("quarter", "half", "month", "date") if k in rule]
+        if len(kinds) > 1:
+            raise self.fail(f"{what}: a deadline has one of quarter, half, month or date, not {' and '.join(kinds)}", line)
+        common = {"label": label, "label_vi": self.text(rule, "label_vi", what) or None}
+        kind = kinds[0] if kinds else None
+        if kind == "date":
+            if yearly or year is not None:
+                raise self.fail(f"{what}: a date deadline carries its own year", self.line_of(rule, "date"))
+            due = self.date_field(rule, "date", f"{what}: deadline")
+            return DeadlineSpec("date", year=due.year, month=due.month, day=due.day, **common)
+        if not yearly and year is None:
+            raise self.fail(f"{what}: the deadline needs a year (or every: year)", line)
+        if kind == "quarter":
+            try:
+                quarter = read_quarter(rule["quarter"])
+            except DeadlineError as error:
+                raise self.fail(f"{what}: {error}", self.line_of(rule, "quarter")) from None
+            return DeadlineSpec("quarter", year=year, quarter=quarter, yearly=yearly, **common)
+        if kind == "half":
+            if rule["half"] not in (1, 2):
+                raise self.fail(f"{what}: half must be 1 or 2", self.line_of(rule, "half"))
+            return DeadlineSpec("half", year=year, half=rule["half"], yearly=yearly, **common)
+        if "day" in rule and kind != "month":
+            raise self.fail(f"{what}: day needs a month", self.line_of(rule, "day"))
+        if kind == "month":
+            month = rule["month"]
+            if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+                raise self.fail(f"{what}: month must be 1 to 12", self.line_of(rule, "month"))
+            if "day" in rule:
+                day = rule["day"]
+                check_year = year if year is not None else 2000  # 2000: 29/02 exists
+                from civreform.deadlines import checked_date
+
+                try:
+                    checked_date(check_year, month, day if isinstance(day, int) else -1, f"{day}/{month}")
+                except DateInputError as error:
+                    raise self.fail(f"{what}: {error}", self.line_of(rule, "day")) from None
+                return DeadlineSpec("date", year=year, month=month, day=day, yearly=yearly, **common)
+            return DeadlineSpec("month", year=year, month=month, yearly=yearly, **common)
+        return DeadlineSpec("year-end", year=year, yearly=yearly, **common)
+
+
+def _check_no_cycles(agencies: list[Agency], fail) -> None:
+    members = {agency.code: agency.members for agency in agencies}
+    for start in members:
+        stack, seen = list(members[start]), set()
+        while stack:
+            code = stack.pop()
+            if code == start:
+                raise fail(start, f"agency {start} is a member of itself through its members")
+            if code not in seen:
+                seen.add(code)
+                stack.extend(members.get(code, []))
+
+
+def _short(content: str, width: int = 60) -> str:
+    first = re.split(r"[.;]", content, maxsplit=1)[0].strip()
+    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
+
+
+def _plain(value):
+    """Strip the line-number wrappers so values can be stored as JSON."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def bundled_plan_path() -> Path:
+    """The plan shipped with civreform, in a wheel or in a source checkout."""
+    from importlib.resources import files
+
+    packaged = Path(str(files("civreform"))) / "data" / "plan_55_2013.yaml"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "data" / "plan_55_2013.yaml"

@@ -1,0 +1,154 @@
+"""Rows -> Rich table | CSV | JSON | Markdown. The one place that writes output.
+
+CSV, JSON and Markdown never go through a Rich Console (which would wrap and
+draw boxes); they are written with csv/json to the stream. Every piece of
+user-supplied text reaches a Rich table as a Text object, never as markup, and
+with control characters made visible.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+FORMATS = ("table", "csv", "json", "markdown")
+# C0 controls except tab and newline, DEL, and C1 controls (ESC starts ANSI sequences).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TABLE_ROW_CAP = 1000
+# Ids, dates and numbers stay on one line; long text takes the width that is left.
+SHORT_COLUMNS = {"due", "next_due", "on"}
+LONG_TEXT_COLUMNS = {"title", "name", "note", "evidence", "content"}
+
+
+def visible(text: str) -> str:
+    """Control characters shown as escapes (\\x1b), so none reaches the terminal as such."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def csv_cell(value):
+    """A value for a spreadsheet: lists joined, and text that a spreadsheet would
+    run as a formula (OWASP "CSV injection") prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return value
+    text = ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool = False) -> int:
+    import csv
+
+    if bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180 line ends
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        count += 1
+    return count
+
+
+def write_json(rows: Iterable[dict], out: IO[str]) -> int:
+    """A JSON array written row by row, so a large result streams in constant memory."""
+    count = 0
+    out.write("[")
+    for row in rows:
+        out.write(",\n  " if count else "\n  ")
+        out.write(json.dumps(row, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def write_json_object(value: dict, out: IO[str]) -> None:
+    out.write(json.dumps(value, ensure_ascii=False, indent=2))
+    out.write("\n")
+
+
+def _markdown_cell(value) -> str:
+    text = visible(cell_text(value))
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def write_markdown(rows: Iterable[dict], columns: list[tuple[str, str]], out: IO[str]) -> int:
+    out.write("| " + " | ".join(header for _key, header in columns) + " |\n")
+    out.write("|" + "|".join(" --- " for _ in columns) + "|\n")
+    count = 0
+    for row in rows:
+        out.write("| " + " | ".join(_markdown_cell(row.get(key)) for key, _header in columns) + " |\n")
+        count += 1
+    return count
+
+
+def make_console(stderr: bool = False):
+    from rich.console import Console
+
+    # markup/emoji/highlight off: everything we print is data.
+    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
+
+
+def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str | None = None,
+                empty: str = "nothing to show", cap: int = TABLE_ROW_CAP) -> int:
+    """A Rich table on stdout (no colour when stdout is not a terminal or NO_COLOR is set)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console = make_console()
+    # Light rules and no outer edge: an 80-column pipe still fits the columns that matter.
+    table = Table(title=Text(title) if title else None, title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, collapse_padding=True)
+    for key, header in columns:
+        if key.lstrip("_") in LONG_TEXT_COLUMNS:
+            table.add_column(Text(header), overflow="fold", ratio=2)
+        elif key.lstrip("_") in SHORT_COLUMNS:
+            table.add_column(Text(header), no_wrap=True)
+        else:
+            table.add_column(Text(header), overflow="fold", ratio=1)
+    count, extra = 0, 0
+    iterator: Iterator[dict] = iter(rows)
+    for row in iterator:
+        if count >= cap:
+            extra = 1 + sum(1 for _ in iterator)
+            break
+        table.add_row(*[Text(visible(cell_text(row.get(key)))) for key, _header in columns])
+        count += 1
+    if count == 0:
+        console.print(Text(empty))
+        return 0
+    console.print(table)
+    if extra:
+        print(f"civreform: showing the first {cap} of {cap + extra} rows; use --format csv or json for all",
+              file=sys.stderr)
+    return count + extra
+
+
+def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_columns: list[tuple[str, str]],
+               title: str | None = None, empty: str = "nothing to show", bom: bool = False) -> int:
+    """Write rows in the chosen format; machine formats carry every column."""
+    out = sys.stdout
+    if fmt == "csv":
+        return write_csv(rows, columns, out, bom=bom)
+    if fmt == "json":
+        return write_json(({c: row.get(c) for c in columns} for row in rows), out)
+    if fmt == "markdown":
+        return write_markdown(rows, table_columns, out)
+    return write_table(rows, table_columns, title, empty)

@@ -1,0 +1,610 @@
+"""The queries behind every listing. They return lists of plain dicts (rows);
+rendering is render.py's job.
+
+Standing and status are computed in SQL over indexed columns: milestones are
+found by due date (milestones_by_due), and for each one the latest progress
+event on or before the as-of date is one index lookup (events_by_unit /
+events_by_milestone). Nothing loops over every task in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+
+from civreform.errors import AmbiguousError, NotFoundError
+from civreform.names import fold, match_score
+
+# ── Plans and agencies ──────────────────────────────────────────────────────
+
+
+def list_plans(conn: sqlite3.Connection) -> list[dict]:
+    rows = conn.execute(
+        """SELECT p.plan_id, p.number, p.issued, p.title, p.title_en, p.period_start, p.period_end, p.loaded_at,
+                  (SELECT count(*) FROM tasks t WHERE t.plan_id = p.plan_id) AS tasks,
+                  (SELECT count(*) FROM milestones m WHERE m.plan_id = p.plan_id) AS milestones,
+                  (SELECT count(*) FROM events e WHERE e.plan_id = p.plan_id) AS events
+           FROM plans p ORDER BY p.issued, p.plan_id"""
+    ).fetchall()
+    return [
+        {"plan": r[0], "number": r[1], "issued": r[2], "title": r[3], "title_en": r[4], "period_start": r[5],
+         "period_end": r[6], "loaded_at": r[7], "tasks": r[8], "milestones": r[9], "events": r[10]}
+        for r in rows
+    ]
+
+
+def resolve_plan(conn: sqlite3.Connection, plan_query: str | None) -> str | None:
+    """A plan id from what the user typed (its id or its number), or None for all plans."""
+    if not plan_query:
+        return None
+    rows = conn.execute("SELECT plan_id, number FROM plans").fetchall()
+    for plan_id, number in rows:
+        if plan_query in (plan_id, number):
+            return plan_id
+    known = ", ".join(r[0] for r in rows) or "none loaded"
+    raise NotFoundError(f"no plan {plan_query!r} (plans: {known})")
+
+
+@dataclass
+class AgencyScope:
+    """An agency as typed by the user, resolved in every plan that has it.
+
+    lead_pairs: the agency and the groups it belongs to (tasks naming any of
+    them concern it); member_pairs: the agency and its members (the units whose
+    reports count for it).
+    """
+
+    code: str
+    name: str
+    self_pairs: list[tuple[str, str]]
+    lead_pairs: list[tuple[str, str]] = field(default_factory=list)
+    member_pairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def resolve_agency(conn: sqlite3.Connection, query: str, plan_id: str | None = None, direct: bool = False) -> AgencyScope:
+    """Find one agency by code or by any part of a name, with or without diacritics."""
+    words = fold(query).split()
+    where, params = ["1 = 1"], []
+    if plan_id:
+        where.append("plan_id = ?")
+        params.append(plan_id)
+    # Narrow in SQL (each word somewhere in a name), score the few that remain.
+    for word in words:
+        where.append("search_key LIKE ? ESCAPE '\\'")
+        params.append(f"%{_like_escape(word)}%")
+    rows = conn.execute(
+        f"SELECT plan_id, code, name, search_key FROM agencies WHERE {' AND '.join(where)} OR code = ?",  # noqa: S608
+        [*params, query.strip().lower()],
+    ).fetchall()
+    scored = [(match_score(query, code, key), plan, code, name) for plan, code, key_name, key in
+              [(r[0], r[1], r[2], r[3]) for r in rows] for name in [key_name]]
+    scored = [s for s in scored if s[0] > 0]
+    if not scored:
+        raise NotFoundError(f"no agency matches {query!r}{_agency_suggestions(conn, query, plan_id)}")
+    best = max(s[0] for s in scored)
+    chosen = [s for s in scored if s[0] == best]
+    codes = sorted({s[2] for s in chosen})
+    if len(codes) > 1:
+        names = {s[2]: s[3] for s in chosen}
+        listing = "; ".join(f"{code} ({names[code]})" for code in codes[:12])
+        more = f"; and {len(codes) - 12} more" if len(codes) > 12 else ""
+        raise AmbiguousError(f"{query!r} matches several agencies: {listing}{more}. Use a code or more words")
+    code = codes[0]
+    self_pairs = sorted({(s[1], code) for s in chosen})
+    scope = AgencyScope(code=code, name=chosen[0][3], self_pairs=self_pairs)
+    scope.lead_pairs = list(self_pairs) if direct else _related(conn, self_pairs, upward=True)
+    scope.member_pairs = _related(conn, self_pairs, upward=False)
+    return scope
+
+
+def _related(conn: sqlite3.Connection, pairs: list[tuple[str, str]], upward: bool) -> list[tuple[str, str]]:
+    """The agencies plus, recursively, the groups they belong to (upward) or their members."""
+    values = ", ".join("(?, ?)" for _ in pairs)
+    near, far = ("member_code", "group_code") if upward else ("group_code", "member_code")
+    rows = conn.execute(
+        f"""WITH RECURSIVE related(plan_id, code) AS (
+              VALUES {values}
+              UNION
+              SELECT am.plan_id, am.{far} FROM agency_members am
+              JOIN related r ON am.plan_id = r.plan_id AND am.{near} = r.code)
+            SELECT plan_id, code FROM related""",  # noqa: S608 (fixed column names)
+        [value for pair in pairs for value in pair],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _agency_suggestions(conn: sqlite3.Connection, query: str, plan_id: str | None) -> str:
+    import difflib
+
+    rows = conn.execute(
+        "SELECT DISTINCT code, name FROM agencies" + (" WHERE plan_id = ?" if plan_id else ""),
+        (plan_id,) if plan_id else (),
+    ).fetchall()
+    by_folded = {fold(name): f"{code} ({name})" for code, name in rows}
+    by_folded.update({code: f"{code} ({name})" for code, name in rows})
+    close = difflib.get_close_matches(fold(query) or query, list(by_folded), n=4, cutoff=0.5)
+    suggestions = list(dict.fromkeys(by_folded[c] for c in close))
+    return f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
+
+
+def list_agencies(conn: sqlite3.Connection, plan_id: str | None = None) -> list[dict]:
+    rows = conn.execute(
+        """SELECT a.plan_id, a.code, a.name, a.name_en, a.kind,
+             (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'lead'),
+             (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'support'),
+             (SELECT group_concat(member_code, ',') FROM agency_members am WHERE am.plan_id = a.plan_id AND am.group_code = a.code),
+             (SELECT group_concat(group_code, ',') FROM agency_members am WHERE am.plan_id = a.plan_id AND am.member_code = a.code),
+             a.note
+           FROM agencies a WHERE (:plan IS NULL OR a.plan_id = :plan) ORDER BY a.plan_id, a.seq""",
+        {"plan": plan_id},
+    ).fetchall()
+    return [
+        {"plan": r[0], "code": r[1], "name": r[2], "name_en": r[3], "kind": r[4], "lead_tasks": r[5],
+         "support_tasks": r[6], "members": _codes(r[7]), "groups": _codes(r[8]), "note": r[9]}
+        for r in rows
+    ]
+
+
+def _codes(joined: str | None) -> list[str]:
+    return joined.split(",") if joined else []
+
+
+# ── Milestone state as of a date ────────────────────────────────────────────
+
+def _values_cte(name: str, pairs: list[tuple[str, str]], params: dict) -> str:
+    if not pairs:
+        return f"{name}(plan_id, code) AS (SELECT NULL, NULL WHERE 0)"
+    placeholders = []
+    for index, (plan_id, code) in enumerate(pairs):
+        params[f"{name}_p{index}"] = plan_id
+        params[f"{name}_c{index}"] = code
+        placeholders.append(f"(:{name}_p{index}, :{name}_c{index})")
+    return f"{name}(plan_id, code) AS (VALUES {', '.join(placeholders)})"
+
+
+def _scope_exists(alias: str, role_sql: str) -> str:
+    return (f"EXISTS (SELECT 1 FROM task_agencies ta JOIN scope_lead s ON s.plan_id = ta.plan_id "
+            f"AND s.code = ta.agency_code WHERE ta.plan_id = {alias}.plan_id AND ta.task_id = {alias}.task_id "
+            f"AND {role_sql})")
+
+
+def _role_sql(role: str) -> str:
+    return {"lead": "ta.role = 'lead'", "support": "ta.role = 'support'", "any": "1 = 1"}[role]
+
+
+STATE_CTES = """
+ms AS (
+  SELECT m.plan_id, m.task_id, m.label, m.label_vi, m.due, m.seq AS milestone_seq,
+         t.seq AS task_seq, t.per_member, t.title, t.title_en
+  FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
+  WHERE {milestone_where}
+),
+units AS (
+  SELECT plan_id, task_id, label, '' AS member FROM ms WHERE per_member = 0
+  UNION ALL
+  SELECT ms.plan_id, ms.task_id, ms.label, tm.agency_code FROM ms
+  JOIN task_members tm ON tm.plan_id = ms.plan_id AND tm.task_id = ms.task_id
+  WHERE ms.per_member = 1 {member_filter}
+),
+unit_last AS (
+  SELECT u.*, CASE WHEN u.member = '' THEN (
+      SELECT e.id FROM events e INDEXED BY events_by_milestone
+      WHERE e.plan_id = u.plan_id AND e.task_id = u.task_id AND e.milestone = u.label
+        AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1)
+    ELSE (
+      SELECT e.id FROM events e INDEXED BY events_by_unit
+      WHERE e.plan_id = u.plan_id AND e.task_id = u.task_id AND e.milestone = u.label
+        AND e.agency = u.member AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1)
+    END AS last_id
+  FROM units u
+),
+unit_state AS (
+  SELECT ul.plan_id, ul.task_id, ul.label, ul.member, e.status, e.percent, e.happened_on AS last_on,
+    CASE WHEN e.status = 'done' THEN (
+      SELECT min(d.happened_on) FROM events d
+      WHERE d.plan_id = ul.plan_id AND d.task_id = ul.task_id AND d.milestone = ul.label
+        AND (ul.member = '' OR d.agency = ul.member) AND d.status = 'done' AND d.happened_on <= :as_of
+        AND d.happened_on >= coalesce((
+          SELECT max(o.happened_on) FROM events o
+          WHERE o.plan_id = ul.plan_id AND o.task_id = ul.task_id AND o.milestone = ul.label
+            AND (ul.member = '' OR o.agency = ul.member) AND o.status <> 'done' AND o.happened_on <= :as_of), '')
+    ) END AS done_on
+  FROM unit_last ul LEFT JOIN events e ON e.id = ul.last_id
+),
+ms_state AS (
+  SELECT plan_id, task_id, label, count(*) AS units, sum(status IS 'done') AS units_done,
+    CASE WHEN sum(status IS 'done') = count(*) THEN max(done_on) END AS done_on,
+    CASE WHEN sum(status IS 'done') = count(*) THEN 'done'
+         WHEN count(*) = 1 THEN coalesce(max(status), 'not-started')
+         WHEN sum(status IS 'blocked') > 0 THEN 'blocked'
+         WHEN sum(status IN ('in-progress', 'done')) > 0 THEN 'in-progress'
+         ELSE 'not-started' END AS status,
+    CASE WHEN count(*) = 1 THEN max(CASE WHEN status = 'done' THEN 100
+                                         WHEN status IS NULL OR status = 'not-started' THEN coalesce(percent, 0)
+                                         ELSE percent END)
+         ELSE CAST(round(avg(CASE WHEN status = 'done' THEN 100 ELSE coalesce(percent, 0) END)) AS INTEGER)
+    END AS percent,
+    max(last_on) AS last_on
+  FROM unit_state GROUP BY plan_id, task_id, label
+),
+state AS (
+  SELECT ms.*, s.units, s.units_done, s.done_on, s.status, s.percent, s.last_on,
+    CASE WHEN s.done_on IS NOT NULL THEN CASE WHEN s.done_on <= ms.due THEN 'done-on-time' ELSE 'done-late' END
+         WHEN ms.due < :as_of THEN 'overdue' ELSE 'within-deadline' END AS standing,
+    (SELECT group_concat(agency_code, ',') FROM (SELECT ta.agency_code FROM task_agencies ta
+       WHERE ta.plan_id = ms.plan_id AND ta.task_id = ms.task_id AND ta.role = 'lead' ORDER BY ta.seq)) AS lead
+  FROM ms JOIN ms_state s ON s.plan_id = ms.plan_id AND s.task_id = ms.task_id AND s.label = ms.label
+)
+"""
+
+
+def _state_query(milestone_where: list[str], params: dict, scope: AgencyScope | None, role: str = "lead") -> str:
+    """The WITH clause that yields `state`: one row per milestone with its status as of :as_of."""
+    ctes = [_values_cte("scope_lead", scope.lead_pairs if scope else [], params),
+            _values_cte("scope_member", scope.member_pairs if scope else [], params)]
+    where = list(milestone_where)
+    member_filter = ""
+    if scope is not None:
+        where.append(_scope_exists("m", _role_sql(role)))
+        member_filter = ("AND EXISTS (SELECT 1 FROM scope_member sm WHERE sm.plan_id = tm.plan_id "
+                         "AND sm.code = tm.agency_code)")
+    state = STATE_CTES.format(milestone_where=" AND ".join(where) or "1 = 1", member_filter=member_filter)
+    return "WITH " + ",\n".join(ctes) + ",\n" + state
+
+
+def _milestone_row(r: sqlite3.Row) -> dict:
+    return {
+        "task": r["task_id"], "plan": r["plan_id"], "title": r["title"], "title_en": r["title_en"],
+        "milestone": r["label"], "due": r["due"], "lead": _codes(r["lead"]), "status": r["status"],
+        "percent": r["percent"], "standing": r["standing"], "units_done": r["units_done"], "units": r["units"],
+        "last_update": r["last_on"],
+    }
+
+
+def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
+            scope: AgencyScope | None = None, limit: int | None = None):
+    """Milestones due before as_of and not done by then, most overdue first (a generator)."""
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
+    where = ["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"]
+    sql = (_state_query(where, params, scope)
+           + """SELECT *, CAST(julianday(:as_of) - julianday(due) AS INTEGER) AS days FROM state
+                WHERE status <> 'done' ORDER BY due, plan_id, task_seq, milestone_seq""")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    cursor = _row_cursor(conn, sql, params)
+    for r in cursor:
+        row = _milestone_row(r)
+        row["days_overdue"] = r["days"]
+        yield _ordered(row, OVERDUE_COLUMNS)
+
+
+def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str | None = None,
+             scope: AgencyScope | None = None, limit: int | None = None):
+    """Milestones not done that fall due from as_of through as_of + days, soonest first."""
+    from datetime import timedelta
+
+    params: dict = {"as_of": as_of.isoformat(), "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
+    where = ["m.due >= :as_of", "m.due <= :until", "(:plan IS NULL OR m.plan_id = :plan)"]
+    sql = (_state_query(where, params, scope)
+           + """SELECT *, CAST(julianday(due) - julianday(:as_of) AS INTEGER) AS days FROM state
+                WHERE status <> 'done' ORDER BY due, plan_id, task_seq, milestone_seq""")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    for r in _row_cursor(conn, sql, params):
+        row = _milestone_row(r)
+        row["days_left"] = r["days"]
+        yield _ordered(row, UPCOMING_COLUMNS)
+
+
+def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
+                     scope: AgencyScope | None = None, due_from: date | None = None,
+                     due_until: date | None = None) -> list[dict]:
+    """Every milestone (optionally within a due window) with status and standing."""
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id,
+                    "due_from": due_from.isoformat() if due_from else None,
+                    "due_until": due_until.isoformat() if due_until else None}
+    where = ["(:plan IS NULL OR m.plan_id = :plan)", "(:due_from IS NULL OR m.due >= :due_from)",
+             "(:due_until IS NULL OR m.due <= :due_until)"]
+    sql = _state_query(where, params, scope) + "SELECT * FROM state ORDER BY due, plan_id, task_seq, milestone_seq"
+    return [_milestone_row(r) for r in _row_cursor(conn, sql, params)]
+
+
+OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_overdue", "lead", "status",
+                   "percent", "standing", "units_done", "units", "last_update"]
+UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
+                    "percent", "standing", "units_done", "units", "last_update"]
+
+
+def _ordered(row: dict, columns: list[str]) -> dict:
+    return {column: row.get(column) for column in columns}
+
+
+def _row_cursor(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params)
+
+
+# ── Tasks ───────────────────────────────────────────────────────────────────
+
+TASK_COLUMNS = ["task", "plan", "section", "title", "title_en", "lead", "support", "via", "time_text",
+                "next_due", "status", "percent", "standing", "milestones"]
+
+
+def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
+               scope: AgencyScope | None = None, role: str = "lead", standing: str | None = None) -> list[dict]:
+    """Tasks with their standing on as_of: the worst standing of their milestones
+    (overdue, then within deadline, then done late, then done on time); tasks
+    with no due date are ongoing."""
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
+    where = ["(:plan IS NULL OR m.plan_id = :plan)"]
+    task_scope = ""
+    via = "''"
+    if scope is not None:
+        task_scope = "AND " + _scope_exists("t", _role_sql(role))
+        params["self_plan_codes"] = json.dumps([f"{p}|{c}" for p, c in scope.self_pairs])
+        via = f"""coalesce((SELECT group_concat(DISTINCT ta.agency_code) FROM task_agencies ta
+                   JOIN scope_lead s ON s.plan_id = ta.plan_id AND s.code = ta.agency_code
+                   WHERE ta.plan_id = t.plan_id AND ta.task_id = t.task_id AND {_role_sql(role)}
+                     AND ta.plan_id || '|' || ta.agency_code NOT IN (SELECT value FROM json_each(:self_plan_codes))), '')"""
+    sql = _state_query(where, params, scope, role) + f""",
+    task_agg AS (
+      SELECT plan_id, task_id, count(*) AS n,
+        sum(standing = 'overdue') AS n_overdue, sum(standing = 'within-deadline') AS n_open,
+        sum(standing = 'done-late') AS n_late,
+        min(CASE WHEN status <> 'done' THEN due END) AS next_due
+      FROM state GROUP BY plan_id, task_id
+    ),
+    ongoing_last AS (
+      SELECT t.plan_id, t.task_id, (SELECT e.id FROM events e WHERE e.plan_id = t.plan_id AND e.task_id = t.task_id
+          AND e.milestone = '' AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1) AS last_id
+      FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id)
+    )
+    SELECT t.plan_id, t.task_id, t.section, t.title, t.title_en, t.time_text, t.seq,
+      (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies x
+         WHERE x.plan_id = t.plan_id AND x.task_id = t.task_id AND x.role = 'lead' ORDER BY x.seq)) AS lead,
+      (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies x
+         WHERE x.plan_id = t.plan_id AND x.task_id = t.task_id AND x.role = 'support' ORDER BY x.seq)) AS support,
+      {via} AS via,
+      a.n, a.next_due,
+      CASE WHEN a.n IS NULL THEN 'ongoing' WHEN a.n_overdue > 0 THEN 'overdue'
+           WHEN a.n_open > 0 THEN 'within-deadline' WHEN a.n_late > 0 THEN 'done-late'
+           ELSE 'done-on-time' END AS standing,
+      CASE WHEN a.n IS NULL THEN coalesce(oe.status, 'not-started')
+           WHEN a.next_due IS NULL THEN 'done'
+           ELSE (SELECT s.status FROM state s WHERE s.plan_id = t.plan_id AND s.task_id = t.task_id
+                 AND s.status <> 'done' ORDER BY s.due LIMIT 1) END AS status,
+      CASE WHEN a.n IS NULL THEN coalesce(oe.percent, CASE WHEN oe.status IS NULL THEN 0 END)
+           WHEN a.next_due IS NULL THEN 100
+           ELSE (SELECT s.percent FROM state s WHERE s.plan_id = t.plan_id AND s.task_id = t.task_id
+                 AND s.status <> 'done' ORDER BY s.due LIMIT 1) END AS percent
+    FROM tasks t
+    LEFT JOIN task_agg a ON a.plan_id = t.plan_id AND a.task_id = t.task_id
+    LEFT JOIN ongoing_last ol ON ol.plan_id = t.plan_id AND ol.task_id = t.task_id
+    LEFT JOIN events oe ON oe.id = ol.last_id
+    WHERE (:plan IS NULL OR t.plan_id = :plan) {task_scope}
+    """
+    if standing:
+        sql += " AND standing = :standing"
+        params["standing"] = standing
+    sql += " ORDER BY t.plan_id, t.seq"
+    rows = []
+    for r in _row_cursor(conn, sql, params):
+        rows.append(_ordered({
+            "task": r["task_id"], "plan": r["plan_id"], "section": r["section"], "title": r["title"],
+            "title_en": r["title_en"], "lead": _codes(r["lead"]), "support": _codes(r["support"]),
+            "via": _codes(r["via"]), "time_text": r["time_text"], "next_due": r["next_due"],
+            "status": r["status"], "percent": r["percent"], "standing": r["standing"], "milestones": r["n"] or 0,
+        }, TASK_COLUMNS))
+    return rows
+
+
+def find_task(conn: sqlite3.Connection, task_id: str, plan_id: str | None = None) -> tuple[str, str]:
+    """(plan_id, task_id) for what the user typed, or NotFoundError with the nearest ids."""
+    rows = conn.execute(
+        "SELECT plan_id, task_id FROM tasks WHERE task_id = ? AND (:plan IS NULL OR plan_id = :plan)".replace(
+            "?", ":task"),
+        {"task": task_id, "plan": plan_id},
+    ).fetchall()
+    if len(rows) == 1:
+        return rows[0][0], rows[0][1]
+    if len(rows) > 1:
+        raise AmbiguousError(f"task {task_id!r} is in several plans ({', '.join(r[0] for r in rows)}); add --plan")
+    import difflib
+
+    # Case-insensitive exact match first ("iv.2-plan"), then the nearest ids.
+    all_ids = conn.execute("SELECT DISTINCT task_id FROM tasks WHERE (:plan IS NULL OR plan_id = :plan)",
+                           {"plan": plan_id}).fetchall()
+    ids = [r[0] for r in all_ids]
+    folded = [i for i in ids if i.lower() == task_id.lower()]
+    if len(folded) == 1:
+        return find_task(conn, folded[0], plan_id)
+    near = difflib.get_close_matches(task_id, ids, n=3, cutoff=0.3)
+    hint = f"; nearest: {', '.join(near)}" if near else ""
+    raise NotFoundError(f"no task {task_id!r}{hint}")
+
+
+def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: date) -> dict:
+    """Everything about one task: verbatim texts, agencies, milestones with their state,
+    and for group-led tasks each member's report per milestone."""
+    conn.row_factory = None
+    t = _row_cursor(conn, "SELECT * FROM tasks WHERE plan_id = ? AND task_id = ?", (plan_id, task_id)).fetchone()
+    agencies = _row_cursor(
+        conn,
+        """SELECT ta.role, ta.agency_code, a.name, a.name_en FROM task_agencies ta
+           JOIN agencies a ON a.plan_id = ta.plan_id AND a.code = ta.agency_code
+           WHERE ta.plan_id = ? AND ta.task_id = ? ORDER BY ta.role, ta.seq""",
+        (plan_id, task_id),
+    ).fetchall()
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id, "task": task_id}
+    where = ["m.plan_id = :plan", "m.task_id = :task"]
+    milestones = [
+        {"label": r["label"], "label_vi": r["label_vi"], "due": r["due"], "status": r["status"],
+         "percent": r["percent"], "standing": r["standing"], "done_on": r["done_on"],
+         "units_done": r["units_done"], "units": r["units"]}
+        for r in _row_cursor(conn, _state_query(where, params, None)
+                             + "SELECT * FROM state ORDER BY milestone_seq", params)
+    ]
+    members = []
+    if t["per_member"]:
+        sql = _state_query(where, params, None).replace("\n),\nstate AS", "\n),\nunused_state AS") + """
+            SELECT us.label, us.member, a.name, us.status, us.percent, us.last_on, us.done_on, m.due
+            FROM unit_state us JOIN agencies a ON a.plan_id = us.plan_id AND a.code = us.member
+            JOIN milestones m ON m.plan_id = us.plan_id AND m.task_id = us.task_id AND m.label = us.label
+            ORDER BY m.seq, (SELECT seq FROM agencies x WHERE x.plan_id = us.plan_id AND x.code = us.member)"""
+        from civreform.deadlines import standing as standing_of
+
+        for r in _row_cursor(conn, sql, params):
+            members.append({
+                "milestone": r[0], "agency": r[1], "name": r[2], "status": r[3] or "not-started",
+                "percent": 100 if r[3] == "done" else (r[4] if r[4] is not None else 0), "last_update": r[5],
+                "standing": standing_of(date.fromisoformat(r[7]), date.fromisoformat(r[6]) if r[6] else None, as_of),
+            })
+    ongoing = not milestones
+    ongoing_state = None
+    if ongoing:
+        ongoing_state = conn.execute(
+            """SELECT status, percent, happened_on FROM events WHERE plan_id = ? AND task_id = ? AND milestone = ''
+               AND happened_on <= ? ORDER BY happened_on DESC, id DESC LIMIT 1""",
+            (plan_id, task_id, as_of.isoformat())).fetchone()
+    standings = [m["standing"] for m in milestones]
+    overall = ("ongoing" if ongoing else "overdue" if "overdue" in standings else "within-deadline"
+               if "within-deadline" in standings else "done-late" if "done-late" in standings else "done-on-time")
+    detail = {
+        "id": t["task_id"], "plan": t["plan_id"], "section": t["section"], "title": t["title"],
+        "title_en": t["title_en"], "content": t["content"], "content_en": t["content_en"],
+        "lead_text": t["lead_text"], "support_text": t["support_text"], "time_text": t["time_text"],
+        "lead": [a["agency_code"] for a in agencies if a["role"] == "lead"],
+        "support": [a["agency_code"] for a in agencies if a["role"] == "support"],
+        "agency_names": {a["agency_code"]: {"name": a["name"], "name_en": a["name_en"]} for a in agencies},
+        "deadline": json.loads(t["deadline"]), "note": t["note"],
+        "target": json.loads(t["target"]) if t["target"] else None,
+        "standing": overall,
+        "milestones": milestones,
+        "members": members,
+    }
+    if ongoing:
+        detail["status"] = ongoing_state[0] if ongoing_state else "not-started"
+        detail["percent"] = (ongoing_state[1] if ongoing_state else 0)
+    return detail
+
+
+# ── History ─────────────────────────────────────────────────────────────────
+
+HISTORY_COLUMNS = ["id", "plan", "task", "milestone", "agency", "status", "percent", "on", "recorded_at",
+                   "note", "evidence", "by", "source"]
+
+
+def history(conn: sqlite3.Connection, *, plan_id: str | None = None, task_id: str | None = None,
+            agency_codes: list[tuple[str, str]] | None = None, since: date | None = None,
+            until: date | None = None):
+    """Every progress event, oldest first (by the day it happened, then by when it was recorded)."""
+    params: dict = {"plan": plan_id, "task": task_id, "since": since.isoformat() if since else None,
+                    "until": until.isoformat() if until else None}
+    where = ["(:plan IS NULL OR plan_id = :plan)", "(:task IS NULL OR task_id = :task)",
+             "(:since IS NULL OR happened_on >= :since)", "(:until IS NULL OR happened_on <= :until)"]
+    if agency_codes is not None:
+        params["agencies"] = json.dumps([f"{p}|{c}" for p, c in agency_codes])
+        where.append("plan_id || '|' || agency IN (SELECT value FROM json_each(:agencies))")
+    sql = f"""SELECT id, plan_id, task_id, milestone, agency, status, percent, happened_on, recorded_at, note,
+                     evidence, recorded_by, source FROM events WHERE {' AND '.join(where)}
+              ORDER BY happened_on, id"""  # noqa: S608
+    for r in conn.execute(sql, params):
+        yield dict(zip(HISTORY_COLUMNS, r))
+
+
+def orphaned_events(conn: sqlite3.Connection, plan_id: str | None = None) -> int:
+    return conn.execute("SELECT count(*) FROM orphan_event_view WHERE (:plan IS NULL OR plan_id = :plan)",
+                        {"plan": plan_id}).fetchone()[0]
+
+
+def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
+               scope: AgencyScope | None = None) -> list[dict]:
+    """Milestones not done as of as_of, one row per reporting agency for group-led
+    tasks (the rows of a spreadsheet template)."""
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
+    where = ["(:plan IS NULL OR m.plan_id = :plan)"]
+    sql = _state_query(where, params, scope) + """
+        SELECT us.plan_id, us.task_id, us.label, us.member, ms.title, ms.due
+        FROM unit_state us JOIN ms ON ms.plan_id = us.plan_id AND ms.task_id = us.task_id AND ms.label = us.label
+        WHERE us.status IS NOT 'done'
+        ORDER BY ms.due, ms.plan_id, ms.task_seq, ms.milestone_seq,
+                 (SELECT seq FROM agencies a WHERE a.plan_id = us.plan_id AND a.code = us.member)"""
+    own = scope.code if scope else ""
+    return [{"plan": r[0], "task": r[1], "milestone": r[2], "agency": r[3] or own, "title": r[4], "due": r[5]}
+            for r in conn.execute(sql, params)]
+
+
+# ── Summary ─────────────────────────────────────────────────────────────────
+
+def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None) -> list[dict]:
+    """Agencies ranked by the overdue milestones they owe: a group-led milestone
+    counts once for each member that has not reported done; others count for
+    their lead agencies."""
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
+    where = ["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"]
+    sql = _state_query(where, params, None) + """,
+    owed AS (
+      SELECT us.plan_id, us.member AS code FROM unit_state us
+      WHERE us.member <> '' AND us.status IS NOT 'done'
+      UNION ALL
+      SELECT us.plan_id, ta.agency_code FROM unit_state us
+      JOIN task_agencies ta ON ta.plan_id = us.plan_id AND ta.task_id = us.task_id AND ta.role = 'lead'
+      WHERE us.member = '' AND us.status IS NOT 'done'
+    )
+    SELECT o.plan_id, o.code, a.name, a.name_en, count(*) AS n FROM owed o
+    JOIN agencies a ON a.plan_id = o.plan_id AND a.code = o.code
+    GROUP BY o.plan_id, o.code ORDER BY n DESC, o.plan_id, a.seq"""
+    return [{"plan": r[0], "agency": r[1], "name": r[2], "name_en": r[3], "overdue": r[4]}
+            for r in conn.execute(sql, params)]
+
+
+def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | None = None) -> dict:
+    """Everything the weekly mail holds, as plain data."""
+    from datetime import timedelta
+
+    states = milestone_states(conn, as_of, plan_id=plan_id)
+    ongoing = conn.execute(
+        """SELECT count(*) FROM tasks t WHERE (:plan IS NULL OR t.plan_id = :plan)
+           AND NOT EXISTS (SELECT 1 FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id)""",
+        {"plan": plan_id}).fetchone()[0]
+    counts = {standing: 0 for standing in ("done-on-time", "done-late", "within-deadline", "overdue")}
+    for state in states:
+        counts[state["standing"]] += 1
+    counts["ongoing"] = ongoing
+    done = counts["done-on-time"] + counts["done-late"]
+    start = as_of - timedelta(days=days - 1)
+    open_states = [s for s in states if s["status"] != "done"]
+
+    def brief(state: dict) -> dict:
+        return {key: state[key] for key in ("plan", "task", "milestone", "due", "title", "title_en", "lead",
+                                            "status", "percent", "units_done", "units")}
+
+    plans = list_plans(conn)
+    if plan_id:
+        plans = [p for p in plans if p["plan"] == plan_id]
+    return {
+        "as_of": as_of.isoformat(),
+        "days": days,
+        "period": {"from": start.isoformat(), "to": as_of.isoformat()},
+        "plans": [{"plan": p["plan"], "number": p["number"], "title": p["title"], "title_en": p["title_en"]}
+                  for p in plans],
+        "counts": counts,
+        "milestones": len(states),
+        "done": done,
+        "share_done": round(done / len(states), 4) if states else 0.0,
+        "changes": list(history(conn, plan_id=plan_id, since=start, until=as_of)),
+        "became_overdue": [brief(s) for s in open_states
+                           if s["standing"] == "overdue" and date.fromisoformat(s["due"]) >= as_of - timedelta(days=days)],
+        "due_soon": [brief(s) for s in open_states
+                     if as_of <= date.fromisoformat(s["due"]) <= as_of + timedelta(days=days)],
+        "due_30": [brief(s) for s in open_states
+                   if as_of <= date.fromisoformat(s["due"]) <= as_of + timedelta(days=30)],
+        "agencies_by_overdue": overdue_by_agency(conn, as_of, plan_id),
+    }
