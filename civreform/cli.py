@@ -118,11 +118,15 @@ def reported(command):
                 raise
             raise fail(f"internal error ({type(error).__name__}: {error}); please report it, "
                        "and set CIVREFORM_DEBUG=1 to see the details", 70) from None
+        finally:
+            while _opened:
+                _opened.pop().close()
 
     return wrapper
 
 
 _current = Settings(None, "en", None)
+_opened: list = []  # databases this command opened, closed when it ends
 
 
 def _settings() -> Settings:
@@ -161,6 +165,7 @@ def open_db(autoload: bool = True):
     settings = _settings()
     path, is_default = resolve_db_path(settings.db_option)
     database = open_database(path, make_parent=is_default)
+    _opened.append(database)
     if database.created and autoload:
         from civreform.loading import store_plan
         from civreform.plan import bundled_plan_path, read_plan_file
@@ -649,6 +654,7 @@ def check():
 
     path, _default = resolve_db_path(_settings().db_option)
     database = open_database(path, create=False)
+    _opened.append(database)
     report = maintenance.check(database)
     for line in report.lines:
         print(line)
@@ -667,6 +673,7 @@ def backup(
 
     source, _default = resolve_db_path(_settings().db_option)
     database = open_database(source, create=False)
+    _opened.append(database)
     pages = maintenance.backup(database, path)
     print(f"backed up {source} to {path} ({pages} pages)")
 

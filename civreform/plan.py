@@ -157,6 +157,8 @@ def parse_plan_text(text: str, name: str = "<plan>") -> Plan:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "invalid YAML"
+        if error.context and error.context_mark and error.problem_mark:
+            problem += f" ({error.context} that starts on line {error.context_mark.line + 1})"
         raise PlanFileError(f"YAML syntax error: {problem}", name, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as error:
         raise PlanFileError(f"YAML error: {error}", name) from None

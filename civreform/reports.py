@@ -138,8 +138,12 @@ def list_agencies(conn: sqlite3.Connection, plan_id: str | None = None) -> list[
         """SELECT a.plan_id, a.code, a.name, a.name_en, a.kind,
              (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'lead'),
              (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'support'),
-             (SELECT group_concat(member_code, ',') FROM agency_members am WHERE am.plan_id = a.plan_id AND am.group_code = a.code),
-             (SELECT group_concat(group_code, ',') FROM agency_members am WHERE am.plan_id = a.plan_id AND am.member_code = a.code),
+             (SELECT group_concat(member_code, ',') FROM (SELECT am.member_code FROM agency_members am
+                JOIN agencies x ON x.plan_id = am.plan_id AND x.code = am.member_code
+                WHERE am.plan_id = a.plan_id AND am.group_code = a.code ORDER BY x.seq)),
+             (SELECT group_concat(group_code, ',') FROM (SELECT am.group_code FROM agency_members am
+                JOIN agencies x ON x.plan_id = am.plan_id AND x.code = am.group_code
+                WHERE am.plan_id = a.plan_id AND am.member_code = a.code ORDER BY x.seq)),
              a.note
            FROM agencies a WHERE (:plan IS NULL OR a.plan_id = :plan) ORDER BY a.plan_id, a.seq""",
         {"plan": plan_id},

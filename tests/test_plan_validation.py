@@ -1,0 +1,134 @@
+"""Bad plan files: one clear error with file and line; the database untouched."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from civreform.errors import PlanFileError
+from civreform.plan import read_plan_file
+from tests.conftest import PLAN, copy_plan
+
+
+def snapshot(db_path) -> list[str]:
+    """The database's whole content, as SQL (independent of WAL checkpoints)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    index = -1
+    for _ in range(occurrence):
+        index = text.index(needle, index + 1)
+    return text[:index].count("\n") + 1
+
+
+ORIGINAL = PLAN.read_text(encoding="utf-8")
+
+CASES = {
+    "impossible date": (
+        lambda t: t.replace("deadline: {date: 2013-09-30}", "deadline: {date: 2013-09-31}"),
+        "deadline: {date: 2013-09-31}", "2013-09-31", "September 2013 has 30 days"),
+    "quarter V": (
+        lambda t: t.replace("deadline: {quarter: III, year: 2013}", "deadline: {quarter: V, year: 2013}"),
+        "deadline: {quarter: V, year: 2013}", "quarter V", "does not exist"),
+    "unknown agency code": (
+        lambda t: t.replace("lead: [syt]", "lead: [sở-y-tế]"),
+        "lead: [sở-y-tế]", "unknown agency code", "sở-y-tế"),
+    "duplicate task id": (
+        lambda t: t.replace('- id: "22"', '- id: "21"'),
+        ('- id: "21"', 2), "duplicate task id", "'21'"),
+    "duplicate agency code": (
+        lambda t: t.replace("code: syt", "code: stc"),
+        ("code: stc", 2), "duplicate agency code", "stc"),
+    "missing field": (
+        lambda t: t.replace("    content: Khảo sát đánh giá sự hài lòng của người dân đối với dịch vụ y tế công và dịch vụ giáo dục công\n", ""),
+        '- id: "12"', "task 12 is missing the field 'content'", ""),
+    "unknown field": (
+        lambda t: t.replace("    time_text: Quý II năm 2014\n    deadline: {quarter: II, year: 2014}\n",
+                            "    time_text: Quý II năm 2014\n    deadlne: {quarter: II, year: 2014}\n", 1),
+        "deadlne:", "unknown field 'deadlne'", ""),
+    "YAML syntax error": (
+        lambda t: t.replace("  - id: \"5\"\n", "  - id: \"5\n", 1),
+        '- id: "5', "YAML syntax error", ""),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_plan_file_names_file_line_and_problem(tmp_path, case):
+    edit, marker, *expected = CASES[case]
+    path = copy_plan(tmp_path, edit)
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:"), message
+    for fragment in expected:
+        assert fragment in message, message
+    needle, occurrence = marker if isinstance(marker, tuple) else (marker, 1)
+    if case != "YAML syntax error":
+        assert caught.value.line == line_of(text, needle, occurrence), message
+    else:
+        # The scanner stops where the damage shows; the message names where it began.
+        assert caught.value.line is not None
+        assert f"starts on line {line_of(text, needle)}" in message
+
+
+@pytest.mark.parametrize("case", ["impossible date", "quarter V", "unknown agency code", "YAML syntax error"])
+def test_cli_refuses_bad_plan_and_leaves_the_database_untouched(cli, tmp_path, db_path, case):
+    cli("load")
+    before = snapshot(db_path)
+    edit, marker, *_ = CASES[case]
+    path = copy_plan(tmp_path, edit)
+    result = cli("load", path, expect=3)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"civreform: {path}:")
+    assert "Traceback" not in result.stderr
+    assert snapshot(db_path) == before
+
+
+def test_a_refused_plan_does_not_create_a_database(cli, tmp_path, db_path):
+    path = copy_plan(tmp_path, CASES["impossible date"][0])
+    result = cli("load", path, expect=3)
+    assert "2013-09-31" in result.stderr and f":{line_of(path.read_text(encoding='utf-8'), 'date: 2013-09-31')}:" in result.stderr
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("", "the file is empty"),
+    ("- just\n- a list\n", "must be a mapping"),
+    ("plan: {}\nagencies: []\ntasks: []\n", "missing the field"),
+    ("\x00\x01binary", "YAML"),
+])
+def test_not_a_plan_at_all(tmp_path, content, problem):
+    path = tmp_path / "x.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(PlanFileError, match=problem):
+        read_plan_file(path)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(PlanFileError, match="no such file"):
+        read_plan_file(tmp_path / "nope.yaml")
+    with pytest.raises(PlanFileError, match="directory"):
+        read_plan_file(tmp_path)
+
+
+def test_a_plan_may_give_only_the_time_text(tmp_path):
+    path = copy_plan(tmp_path, lambda t: t.replace("    deadline: {quarter: II, year: 2014}\n", "", 1))
+    plan = read_plan_file(path)
+    task = next(t for t in plan.tasks if t.id == "12")
+    assert [str(m.due) for m in task.milestones] == ["2014-06-30"]
+
+
+def test_an_unreadable_time_text_without_deadline_is_refused(tmp_path):
+    path = copy_plan(tmp_path, lambda t: t.replace(
+        "    time_text: Quý II năm 2014\n    deadline: {quarter: II, year: 2014}\n",
+        "    time_text: khi có điều kiện\n", 1))
+    with pytest.raises(PlanFileError, match="cannot read the deadline 'khi có điều kiện'"):
+        read_plan_file(path)
