@@ -69,13 +69,18 @@ def loaded(cli, db_path):
 
 
 def run_module(*args: str, env: dict | None = None, input: str | None = None, cwd=None):
-    """civreform in a subprocess (no TTY), as cron or a pipe would run it."""
+    """civreform in a subprocess (no TTY), as cron or a pipe would run it.
+
+    Output is decoded as UTF-8 without newline translation, so CRLF stays visible.
+    """
     import subprocess
 
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "civreform", *args], capture_output=True, text=True,
-                          env=full_env, input=input, cwd=cwd or ROOT, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "civreform", *args], capture_output=True, env=full_env,
+                          input=input.encode("utf-8") if input else None, cwd=cwd or ROOT, timeout=120)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode("utf-8"),
+                                       done.stderr.decode("utf-8"))
 
 
 def copy_plan(tmp_path: Path, edit=None) -> Path:

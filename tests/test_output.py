@@ -1,0 +1,141 @@
+"""Output that cron, spreadsheets and terminals can trust."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.conftest import run_module
+
+
+@pytest.fixture
+def with_progress(cli, loaded):
+    cli("record", "21", "--status", "done", "--on", "2013-12-28", "--note", "Sở Tài chính: đã trình")
+    cli("record", "1", "--status", "done", "--agency", "hai hau", "--on", "2013-12-30")
+    cli("record", "2", "--status", "in-progress", "--percent", "40", "--on", "2013-12-20")
+    return loaded
+
+
+def test_summary_through_a_pipe_is_plain_stable_text(with_progress):
+    first = run_module("summary", "--as-of", "2014-01-01")
+    second = run_module("summary", "--as-of", "2014-01-01")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert first.stderr == ""
+    assert "\x1b" not in first.stdout
+    assert not any(ch in first.stdout for ch in "─│┃━┏┓└┘╇")
+    assert all(len(line) < 100 for line in first.stdout.splitlines())
+    text = first.stdout
+    assert "within deadline" in text and "overdue" in text
+    assert "Progress recorded for the last 7 days (2)" in text  # 28/12 and 30/12, not 20/12
+    assert "2013-12-28 task 21 main: done 100% — Sở Tài chính: đã trình" in text
+    assert "Became overdue in the last 7 days" in text and "task 2 main, due 2013-12-31" in text
+
+
+def test_summary_counts_and_json(cli, with_progress):
+    data = json.loads(cli("summary", "--as-of", "2014-01-01", "--format", "json").stdout)
+    counts = data["counts"]
+    assert sum(counts[k] for k in ("done-on-time", "done-late", "within-deadline", "overdue")) == data["milestones"] == 34
+    assert counts["done-late"] == 1 and counts["ongoing"] == 1
+    assert data["share_done"] == round(1 / 34, 4)
+    ranking = data["agencies_by_overdue"]
+    assert ranking == sorted(ranking, key=lambda r: -r["overdue"])
+    hai_hau = next(r for r in ranking if r["agency"] == "hai-hau")
+    nghia_hung = next(r for r in ranking if r["agency"] == "nghia-hung")
+    assert hai_hau["overdue"] == nghia_hung["overdue"] - 1  # Hải Hậu reported task 1 for 2013
+    assert [i["task"] for i in data["due_30"]] == ["5"] or all(i["due"] >= "2014-01-01" for i in data["due_30"])
+
+
+def test_summary_markdown(cli, with_progress):
+    text = cli("summary", "--as-of", "2014-01-01", "--format", "markdown").stdout
+    assert text.startswith("# civreform summary: 55/KH-UBND (nd-55-2013)")
+    assert "## Milestones by standing" in text and "## Agencies by overdue milestones" in text
+
+
+def test_fail_on_overdue_exit_codes(cli, loaded):
+    assert cli("summary", "--as-of", "2013-09-01", "--fail-on-overdue").exit_code == 0
+    cli("summary", "--as-of", "2014-01-01", "--fail-on-overdue", expect=1)
+    assert cli("overdue", "--as-of", "2013-09-01", "--fail-on-overdue").exit_code == 0
+    result = cli("overdue", "--as-of", "2014-01-01", "--fail-on-overdue", "--format", "csv", expect=1)
+    assert result.stdout.startswith("task,plan,")  # the report is still printed
+    assert cli("overdue", "--as-of", "2014-01-01").exit_code == 0
+
+
+def test_csv_keeps_vietnamese_and_neutralises_formulas(cli, loaded):
+    cli("record", "2", "--status", "in-progress", "--on", "2013-10-01",
+        "--note", '=HYPERLINK("http://x","y")', "--evidence", "Quyết định 1234/QĐ-UBND ngày 20/12/2013")
+    cli("record", "3", "--status", "in-progress", "--on", "2013-10-02", "--note", "@SUM(A1)")
+    cli("record", "4", "--status", "in-progress", "--on", "2013-10-03", "--note", "-2+3")
+    raw = run_module("history", "--format", "csv").stdout
+    assert raw.count("\r\n") == 4  # RFC 4180 line ends (subprocess: no newline translation)
+    rows = list(csv.DictReader(io.StringIO(raw, newline="")))
+    assert rows[0]["note"] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert rows[0]["evidence"] == "Quyết định 1234/QĐ-UBND ngày 20/12/2013"
+    assert rows[1]["note"] == "'@SUM(A1)" and rows[2]["note"] == "'-2+3"
+    assert all(not r["note"].startswith(("=", "+", "-", "@")) for r in rows)
+    tasks = list(csv.DictReader(io.StringIO(cli("tasks", "--format", "csv").stdout)))
+    assert tasks[1]["title"] == "Đề án tổ chức bộ máy, nâng cao chất lượng đội ngũ"
+
+
+def test_bom_for_excel(cli, loaded):
+    raw = cli("overdue", "--as-of", "2014-01-01", "--format", "csv", "--bom").stdout
+    assert raw.startswith("\ufefftask,")
+    rows = list(csv.DictReader(io.StringIO(raw.encode("utf-8").decode("utf-8-sig"))))
+    assert rows[0]["task"] in ("21", "IV.2-plan")
+    assert not cli("overdue", "--as-of", "2014-01-01", "--format", "csv").stdout.startswith("\ufeff")
+
+
+MARKUP = ["[bold red]urgent[/]", "[link=http://x]y[/link]", "Budget [/] review", ":fire: now"]
+
+
+@pytest.mark.parametrize("note", MARKUP)
+def test_markup_in_a_note_is_shown_literally_in_a_table(cli, loaded, note):
+    cli("record", "2", "--status", "in-progress", "--on", "2013-10-01", "--note", note)
+    out = cli("history").stdout
+    assert note in out
+    assert "🔥" not in out
+
+
+def test_escape_sequences_never_reach_the_terminal(cli, loaded):
+    evil = "red\x1b[31mALERT\x1b[0m\x07bell\rback"
+    cli("record", "2", "--status", "in-progress", "--on", "2013-10-01", "--note", evil, "--evidence", "\x1b]8;;http://x\x1b\\")
+    table = cli("history").stdout
+    assert "\x1b" not in table and "\x07" not in table and "\r" not in table
+    assert "\\x1b[31mALERT" in table
+    summary = cli("summary", "--as-of", "2013-10-01").stdout
+    assert "\x1b" not in summary and "\\x1b[31mALERT" in summary
+    # machine formats carry the text exactly as typed
+    assert cli.json("history")[0]["note"] == evil
+
+
+def test_markdown_for_listings(cli, loaded):
+    text = cli("overdue", "--as-of", "2013-10-01", "--format", "markdown").stdout
+    lines = text.splitlines()
+    assert lines[0].startswith("| Task | Milestone | Due |")
+    assert lines[1].startswith("| --- |")
+    assert len(lines) == 4
+    cli("record", "2", "--status", "in-progress", "--on", "2013-10-01", "--note", "a | b")
+    assert "a \\| b" in cli("history", "--format", "markdown").stdout
+
+
+@pytest.mark.parametrize("command", [["tasks"], ["agencies"], ["plans"], ["history"], ["overdue"], ["upcoming"]])
+def test_every_listing_has_json(cli, loaded, command):
+    assert isinstance(json.loads(cli(*command, "--format", "json").stdout), list)
+
+
+def test_usage_errors_exit_2(cli, loaded):
+    assert cli("overdue", "--format", "xml", expect=2).exit_code == 2
+    assert cli("record", "21", expect=2).exit_code == 2  # --status is required
+    assert cli("upcoming", "--days", "-3", expect=2).exit_code == 2
+
+
+def test_no_progress_output_on_stderr_when_not_a_terminal(loaded, tmp_path):
+    result = run_module("load")
+    assert result.returncode == 0 and result.stderr == ""
+    path = tmp_path / "empty.csv"
+    path.write_text("task,status\n", encoding="utf-8")
+    imported = run_module("import", str(path))
+    assert imported.returncode == 0 and imported.stderr == ""
