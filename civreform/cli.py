@@ -102,7 +102,16 @@ def reported(command):
         except sqlite3.Error as error:
             from civreform.db import describe_sqlite_error
 
-            raise fail(describe_sqlite_error(_settings().db_option or "database", error), 3) from None
+            from civreform.db import resolve_db_path
+
+            raise fail(describe_sqlite_error(str(resolve_db_path(_settings().db_option)[0]), error), 3) from None
+        except UnicodeDecodeError:
+            # Only the database hands us undecodable text (files we read decode it themselves).
+            from civreform.db import resolve_db_path
+
+            name = resolve_db_path(_settings().db_option)[0]
+            raise fail(f"{name}: the database file is damaged (text that is not UTF-8); "
+                       "restore it from a backup", 3) from None
         except BrokenPipeError:
             # The reader went away (| head): stop quietly, as other Unix tools do.
             devnull = os.open(os.devnull, os.O_WRONLY)

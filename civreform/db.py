@@ -16,7 +16,15 @@ from pathlib import Path
 
 from civreform.errors import DatabaseError
 
-BUSY_TIMEOUT_MS = int(os.environ.get("CIVREFORM_BUSY_TIMEOUT_MS", "30000"))
+DEFAULT_BUSY_TIMEOUT_MS = 30_000
+
+
+def busy_timeout_ms() -> int:
+    """How long a command waits for another writer's lock (CIVREFORM_BUSY_TIMEOUT_MS, default 30 s)."""
+    try:
+        return max(0, int(os.environ.get("CIVREFORM_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT_MS
 OUR_TABLES = {"plans", "agencies", "agency_members", "tasks", "task_agencies", "task_members",
               "milestones", "events", "_sqlite_migrations", "sqlite_sequence"}
 
@@ -253,15 +261,20 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
                 raise DatabaseError(f"{path.parent}: cannot create the folder ({error.strerror})") from None
         if not path.parent.is_dir():
             raise DatabaseError(f"{name}: the folder {path.parent} does not exist")
-    elif exists and not os.access(path, os.R_OK):
+    elif not os.access(path, os.R_OK):
         raise DatabaseError(f"{name}: permission denied (cannot read the file)")
+    elif path.stat().st_size == 0:
+        # SQLite would quietly turn an empty file into a new database; it may be a
+        # database that lost its contents, so leave it for a person to look at.
+        raise DatabaseError(f"{name}: the file is empty (0 bytes), not a civreform database; "
+                            "remove it to start a new database there")
+    timeout = busy_timeout_ms()
     try:
-        conn = sqlite3.connect(name, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(name, timeout=timeout / 1000, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as error:
         raise DatabaseError(f"{name}: cannot open the database ({error})") from None
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {timeout}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise DatabaseError(
@@ -326,7 +339,7 @@ def describe_sqlite_error(name: str, error: sqlite3.Error) -> str:
     text = str(error)
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
-        return f"{name}: the database is locked by another process (waited {BUSY_TIMEOUT_MS / 1000:g} s); try again"
+        return f"{name}: the database is locked by another process (waited {busy_timeout_ms() / 1000:g} s); try again"
     if "not a database" in lowered:
         return f"{name}: not a database file (file is not a database)"
     if "malformed" in lowered or "corrupt" in lowered:

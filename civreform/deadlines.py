@@ -292,22 +292,9 @@ def milestones_for(
 
 
 def _yearly_dues(spec: DeadlineSpec, start: date, end: date) -> list[date]:
-    """Due dates of a yearly rule from the period's first year to its last, inclusive.
-
-    dateutil's rrule walks the years; bymonthday=-1 gives month ends without the
-    skipped-month trap of "the 31st of every month".
-    """
-    from dateutil.rrule import YEARLY, rrule
-
-    if spec.kind == "date":
-        # rrule would skip 29/02 in common years; due_in() clamps it instead.
-        return [spec.due_in(year) for year in range(start.year, end.year + 1)
-                if spec.due_in(year) >= start]
-    month = {"quarter": (spec.quarter or 0) * 3, "half": 6 if spec.half == 1 else 12,
-             "month": spec.month, "year-end": 12}[spec.kind]
-    rule = rrule(YEARLY, dtstart=date(start.year, 1, 1), until=date(end.year, 12, 31),
-                 bymonth=month, bymonthday=-1)
-    return [moment.date() for moment in rule if moment.date() >= start]
+    """Due dates of a yearly rule from the period's first year to its last, inclusive."""
+    dues = (spec.due_in(year) for year in range(start.year, end.year + 1))
+    return [due for due in dues if due >= start]
 
 
 # ── Standing on a date ──────────────────────────────────────────────────────

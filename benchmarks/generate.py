@@ -1,0 +1,142 @@
+"""Realistic synthetic plans and progress for benchmarks and crash tests.
+
+A plan looks like a provincial reform plan: ~20 departments and 10 districts, groups
+with members, quarter and yearly deadlines, multi-milestone rows, ongoing tasks,
+and a share of tasks led by "every department" or "every district" that are
+reported member by member. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+DEPARTMENTS = ["Nội vụ", "Tài chính", "Kế hoạch và Đầu tư", "Tư pháp", "Công Thương", "Nông nghiệp",
+               "Giao thông Vận tải", "Xây dựng", "Tài nguyên và Môi trường", "Thông tin và Truyền thông",
+               "Lao động", "Văn hóa, Thể thao và Du lịch", "Khoa học và Công nghệ", "Giáo dục và Đào tạo",
+               "Y tế", "Ngoại vụ", "Thanh tra", "Văn phòng UBND", "Dân tộc", "Quy hoạch"]
+DISTRICTS = ["Thành phố A", "Huyện B", "Huyện C", "Huyện D", "Huyện E", "Huyện G", "Huyện H", "Huyện K",
+             "Huyện L", "Huyện M"]
+VERBS = ["Xây dựng", "Triển khai", "Rà soát", "Ban hành", "Khảo sát", "Đánh giá", "Sửa đổi", "Tổ chức"]
+OBJECTS = ["đề án vị trí việc làm", "quy định phân cấp", "chỉ số cải cách hành chính", "cơ sở dữ liệu cán bộ",
+           "bộ phận một cửa", "kế hoạch đào tạo", "quy chế văn hóa công sở", "hệ thống ISO 9001:2008"]
+ROMAN = ["I", "II", "III", "IV"]
+
+
+def agencies_yaml() -> list[str]:
+    lines = ["agencies:"]
+    for index, name in enumerate(DEPARTMENTS):
+        lines += [f"  - code: s{index:02d}", f"    name: Sở {name}", f"    name_en: Department {index}",
+                  "    kind: department"]
+    for index, name in enumerate(DISTRICTS):
+        lines += [f"  - code: d{index:02d}", f"    name: {name}", f"    name_en: District {index}",
+                  "    kind: district"]
+    lines += ["  - code: sbn", "    name: Các sở, ban, ngành", "    kind: group",
+              "    members: [" + ", ".join(f"s{i:02d}" for i in range(len(DEPARTMENTS))) + "]",
+              "  - code: huyen", "    name: UBND cấp huyện", "    kind: group",
+              "    members: [" + ", ".join(f"d{i:02d}" for i in range(len(DISTRICTS))) + "]",
+              "  - code: cqlq", "    name: Các cơ quan liên quan", "    kind: group"]
+    return lines
+
+
+def plan_yaml(plan_id: str, tasks: int, seed: int = 1, start_year: int = 2013, years: int = 3) -> str:
+    """A whole plan file as text (written directly: yaml.dump is too slow for 100k tasks)."""
+    rng = random.Random(seed)
+    end_year = start_year + years - 1
+    lines = ["format: civreform-plan/1", "plan:", f"  id: {plan_id}", f"  number: {plan_id}/KH-UBND",
+             f"  issued: {start_year}-08-14", f"  title: Kế hoạch tổng hợp {plan_id}",
+             "  period:", f"    start: {start_year}-09-01", f"    end: {end_year}-12-31", *agencies_yaml(), "tasks:"]
+    for number in range(1, tasks + 1):
+        roll = rng.random()
+        if roll < 0.08:
+            lead = rng.choice(["[sbn]", "[huyen]", "[sbn, huyen]"])  # reported member by member
+        elif roll < 0.13:
+            lead = f"[d{rng.randrange(len(DISTRICTS)):02d}]"
+        else:
+            lead = f"[s{rng.randrange(len(DEPARTMENTS)):02d}]"
+        kind = rng.random()
+        year = rng.randint(start_year, end_year)
+        quarter = ROMAN[rng.randrange(4)]
+        if kind < 0.55:
+            deadline, time_text = f"{{quarter: {quarter}, year: {year}}}", f"Quý {quarter} năm {year}"
+        elif kind < 0.70:
+            deadline, time_text = f"{{quarter: {quarter}, every: year}}", f"Quý {quarter} hàng năm"
+        elif kind < 0.78:
+            deadline, time_text = "{day: 30, month: 11, every: year}", "trước ngày 30/11"
+        elif kind < 0.86:
+            deadline = (f"[{{label: pilot, quarter: I, year: {start_year + 1}}}, "
+                        f"{{label: all-units, quarter: I, year: {end_year}}}]")
+            time_text = f"Quý I/{start_year + 1} thí điểm Quý I/{end_year} tất cả"
+        elif kind < 0.92:
+            deadline, time_text = f"{{half: 1, year: {year}}}", f"6 tháng đầu năm {year}"
+        elif kind < 0.96:
+            deadline, time_text = f"{{month: {rng.randint(1, 12)}, year: {year}}}", "tháng"
+        else:
+            deadline, time_text = "ongoing", "Thường xuyên"
+        verb, thing = rng.choice(VERBS), rng.choice(OBJECTS)
+        lines += [f'  - id: "{number}"', f"    title: {verb} {thing} {number}",
+                  f"    title_en: Task {number}",
+                  f"    content: {verb} {thing} tại các cơ quan, đơn vị (nhiệm vụ {number})",
+                  f"    lead: {lead}", "    support: [cqlq]", f'    time_text: "{time_text}"',
+                  f"    deadline: {deadline}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_plan(path: Path, plan_id: str, tasks: int, seed: int = 1) -> Path:
+    path.write_text(plan_yaml(plan_id, tasks, seed), encoding="utf-8")
+    return path
+
+
+def add_events(db_path: Path, count: int, seed: int = 1, batch: int = 50_000) -> int:
+    """Append `count` progress events spread over the plans' milestones and years, straight
+    into the events table (the benchmark's setup, not what is measured)."""
+    rng = random.Random(seed)
+    conn = sqlite3.connect(db_path)
+    units = conn.execute(
+        """SELECT m.plan_id, m.task_id, m.label, coalesce(tm.agency_code, ''), m.due FROM milestones m
+           JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
+           LEFT JOIN task_members tm ON t.per_member = 1 AND tm.plan_id = m.plan_id AND tm.task_id = m.task_id"""
+    ).fetchall()
+    statuses = ["in-progress", "in-progress", "done", "blocked", "not-started"]
+    written = 0
+    while written < count:
+        rows = []
+        for _ in range(min(batch, count - written)):
+            plan_id, task_id, label, agency, due = rng.choice(units)
+            happened = date.fromisoformat(due) - timedelta(days=rng.randint(-120, 300))
+            status = rng.choice(statuses)
+            percent = 100 if status == "done" else 0 if status == "not-started" else rng.randint(1, 99)
+            rows.append((plan_id, task_id, label, agency, status, percent, happened.isoformat(),
+                         "2026-01-01T00:00:00+00:00", "", "", "bench", "bench"))
+        with conn:
+            conn.executemany(
+                """INSERT INTO events (plan_id, task_id, milestone, agency, status, percent, happened_on,
+                     recorded_at, note, evidence, recorded_by, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""", rows)
+        written += len(rows)
+    conn.close()
+    return written
+
+
+def write_import_csv(db_path: Path, path: Path, rows: int, seed: int = 1) -> int:
+    """A filled-in template of `rows` valid progress reports, for import benchmarks and crash tests."""
+    rng = random.Random(seed)
+    conn = sqlite3.connect(db_path)
+    units = conn.execute(
+        """SELECT m.plan_id, m.task_id, m.label, coalesce(tm.agency_code, ''), p.issued FROM milestones m
+           JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
+           JOIN plans p ON p.plan_id = m.plan_id
+           LEFT JOIN task_members tm ON t.per_member = 1 AND tm.plan_id = m.plan_id AND tm.task_id = m.task_id"""
+    ).fetchall()
+    conn.close()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["plan", "task", "milestone", "agency", "status", "percent", "date", "note"])
+        for index in range(rows):
+            plan_id, task_id, label, agency, issued = rng.choice(units)
+            day = date.fromisoformat(issued) + timedelta(days=rng.randint(1, 800))
+            writer.writerow([plan_id, task_id, label, agency, "in-progress", rng.randint(1, 99),
+                             day.isoformat(), f"báo cáo {index}"])
+    return rows

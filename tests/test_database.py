@@ -1,0 +1,356 @@
+"""Nothing lost, nothing half-written: concurrency, crashes, damaged files, upgrades, backups."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_module
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def count(db_path: Path, sql: str) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def integrity(db_path: Path) -> str:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+# ── 1. concurrent writers ────────────────────────────────────────────────────
+
+def _writer(db_path: str, worker: int, events: int, start, results):
+    """One process recording `events` progress events through the real write path."""
+    from datetime import date
+
+    from civreform import progress
+    from civreform.db import open_database
+
+    database = open_database(Path(db_path))
+    start.wait()
+    failures = []
+    for index in range(events):
+        task = str(2 + (worker * events + index) % 12)
+        try:
+            progress.record(database.conn, today=date(2026, 11, 27), task=task, status="in-progress",
+                            percent=index % 100, on="2014-01-01", note=f"w{worker}-{index}")
+        except Exception as error:  # collected, asserted on in the parent
+            failures.append(repr(error))
+    database.close()
+    results.put((worker, failures))
+
+
+def test_eight_processes_writing_at_once_lose_nothing(cli, loaded):
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    workers = [context.Process(target=_writer, args=(str(loaded), w, 50, start, results)) for w in range(8)]
+    for process in workers:
+        process.start()
+    time.sleep(1.0)  # let every process open the database before they race
+    start.set()
+    outcomes = [results.get(timeout=300) for _ in workers]
+    for process in workers:
+        process.join(timeout=60)
+    failures = [f for _worker, fs in outcomes for f in fs]
+    assert failures == []
+    assert count(loaded, "SELECT count(*) FROM events") == 400
+    assert count(loaded, "SELECT count(DISTINCT note) FROM events") == 400
+    assert integrity(loaded) == "ok"
+
+
+def test_concurrent_cli_records_through_subprocesses(loaded):
+    processes = [subprocess.Popen([sys.executable, "-m", "civreform", "record", str(2 + n), "--status", "done",
+                                   "--on", "2013-12-01"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for n in range(8)]
+    codes = [p.wait(timeout=120) for p in processes]
+    assert codes == [0] * 8, [p.stderr.read() for p in processes]
+    assert count(loaded, "SELECT count(*) FROM events") == 8
+
+
+def test_a_write_that_cannot_get_the_lock_says_so_and_writes_nothing(cli, loaded, monkeypatch):
+    blocker = sqlite3.connect(loaded, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        monkeypatch.setenv("CIVREFORM_BUSY_TIMEOUT_MS", "300")
+        started = time.monotonic()
+        result = cli("record", "21", "--status", "done", "--on", "2013-09-15", expect=3)
+        assert time.monotonic() - started < 10
+        assert "locked by another process" in result.stderr and str(loaded) in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        # Readers are not blocked by a writer in WAL mode.
+        assert cli("overdue", "--as-of", "2013-10-01", "--format", "json").exit_code == 0
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert count(loaded, "SELECT count(*) FROM events") == 0
+
+
+def test_database_runs_in_wal_mode(loaded):
+    conn = sqlite3.connect(loaded)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+# ── 2. crashes ───────────────────────────────────────────────────────────────
+
+def _state(db_path: Path) -> tuple:
+    conn = sqlite3.connect(db_path)
+    try:
+        return (conn.execute("SELECT count(*) FROM tasks").fetchone()[0],
+                conn.execute("SELECT count(*) FROM milestones").fetchone()[0],
+                conn.execute("SELECT group_concat(title, '|') FROM (SELECT title FROM tasks ORDER BY plan_id, seq)").fetchone()[0],
+                conn.execute("SELECT count(*) FROM events").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what", ["load", "import"])
+def test_sigkill_at_random_moments_leaves_before_or_after(tmp_path, what):
+    from benchmarks.generate import write_import_csv, write_plan
+
+    db = tmp_path / "crash.db"
+    env = {"CIVREFORM_DB": str(db)}
+    big_plan = write_plan(tmp_path / "big.yaml", "big", 2500, seed=7)
+    assert run_module("load", env=env).returncode == 0
+    if what == "load":
+        command = ["load", str(big_plan)]
+    else:
+        assert run_module("load", str(big_plan), env=env).returncode == 0
+        csv_path = tmp_path / "big.csv"
+        write_import_csv(db, csv_path, 4000, seed=3)
+        command = ["import", str(csv_path)]
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    pristine = tmp_path / "pristine.db"
+    shutil.copy(db, pristine)
+    before = _state(db)
+    started = time.monotonic()
+    full = run_module(*command, env=env)
+    duration = time.monotonic() - started
+    assert full.returncode == 0, full.stderr
+    after = _state(db)
+    assert after != before
+    rng = random.Random(11)
+    seen = {"before": 0, "after": 0}
+    trials = 12
+    for _ in range(trials):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        shutil.copy(pristine, db)
+        process = subprocess.Popen([sys.executable, "-m", "civreform", *command], cwd=ROOT,
+                                   env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, duration * 1.1))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert integrity(db) == "ok"
+        state = _state(db)
+        assert state in (before, after), "a mix of before and after"
+        seen["before" if state == before else "after"] += 1
+    assert sum(seen.values()) == trials
+    print(f"{what}: {trials} SIGKILL trials, full run {duration:.2f} s: {seen}")
+
+
+# ── 3. damaged or unusable files ─────────────────────────────────────────────
+
+def _damaged_cases(tmp_path: Path, good: Path) -> dict[str, Path]:
+    conn = sqlite3.connect(good)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = good.read_bytes()
+    cases = {}
+    text = tmp_path / "notes.db"
+    text.write_text("this is a text file, not a database\n" * 100, encoding="utf-8")
+    cases["not a database"] = text
+    truncated = tmp_path / "truncated.db"
+    truncated.write_bytes(data[: len(data) // 3])
+    cases["truncated"] = truncated
+    corrupted = tmp_path / "corrupted.db"
+    garbage = bytearray(data)
+    rng = random.Random(5)
+    for page in range(2, len(data) // 4096):
+        offset = page * 4096 + 100
+        garbage[offset:offset + 200] = bytes(rng.randrange(256) for _ in range(200))
+    corrupted.write_bytes(bytes(garbage))
+    cases["corrupted"] = corrupted
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    cases["empty"] = empty
+    foreign = tmp_path / "foreign.db"
+    other = sqlite3.connect(foreign)
+    other.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    other.execute("INSERT INTO customers (name) VALUES ('x')")
+    other.commit()
+    other.close()
+    cases["another program's database"] = foreign
+    return cases
+
+
+@pytest.mark.parametrize("command", [["overdue"], ["record", "21", "--status", "done", "--on", "2013-09-15"],
+                                     ["load"], ["check"]])
+def test_damaged_files_are_refused_and_left_exactly_as_they_were(cli, loaded, tmp_path, command):
+    cases = _damaged_cases(tmp_path, loaded)
+    for name, path in cases.items():
+        before = digest(path)
+        result = cli("--db", path, *command, expect=None)
+        assert result.exit_code == 3, (name, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0], (name, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert digest(path) == before, name
+        assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0, name
+
+
+def test_a_directory_is_not_a_database(cli, tmp_path):
+    result = cli("--db", tmp_path, "overdue", expect=3)
+    assert result.stderr.strip() == f"civreform: {tmp_path}: is a directory, not a database file"
+
+
+def test_missing_folder(cli, tmp_path):
+    result = cli("--db", tmp_path / "no" / "such" / "x.db", "overdue", expect=3)
+    assert "does not exist" in result.stderr
+
+
+@pytest.fixture
+def read_only_copy(loaded, tmp_path):
+    """The database on a read-only file system (root ignores file modes, so mount one);
+    a non-root user gets chmod instead."""
+    conn = sqlite3.connect(loaded)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)], capture_output=True)
+        if mounted.returncode != 0:
+            pytest.skip(f"cannot mount a read-only file system here: {mounted.stderr.decode().strip()}")
+        shutil.copy(loaded, folder / "civreform.db")
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        yield folder / "civreform.db"
+        subprocess.run(["umount", str(folder)], check=False)
+    else:
+        shutil.copy(loaded, folder / "civreform.db")
+        (folder / "civreform.db").chmod(0o444)
+        folder.chmod(0o555)
+        yield folder / "civreform.db"
+        folder.chmod(0o755)
+
+
+def test_read_only_database_gets_one_clear_line(cli, read_only_copy):
+    before = digest(read_only_copy)
+    result = cli("--db", read_only_copy, "record", "21", "--status", "done", "--on", "2013-09-15", expect=3)
+    assert str(read_only_copy) in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert digest(read_only_copy) == before
+
+
+def test_check_reports_a_healthy_database(cli, loaded):
+    out = cli("check").stdout
+    assert "integrity: ok" in out and "schema version: 1 (this civreform: 1)" in out
+    assert "nd-55-2013 (55/KH-UBND): 26 tasks, 0 progress events" in out
+    assert "orphaned progress events: 0" in out
+
+
+def test_check_does_not_create_a_database(cli, db_path):
+    result = cli("check", expect=3)
+    assert "no such database" in result.stderr and not db_path.exists()
+
+
+# ── 4. upgrades ──────────────────────────────────────────────────────────────
+
+def _schema(db_path: Path) -> list[tuple]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                            "ORDER BY type, name").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("schema_v*.db")), ids=lambda p: p.stem)
+def test_every_old_schema_opens_with_everything_intact(cli, tmp_path, fixture):
+    copy = tmp_path / fixture.name
+    shutil.copy(fixture, copy)
+    old = sqlite3.connect(copy)
+    old_events = old.execute("SELECT * FROM events ORDER BY id").fetchall()
+    old_plans = old.execute("SELECT plan_id FROM plans ORDER BY plan_id").fetchall()
+    old.close()
+    assert old_events, "the fixture should hold progress"
+    cli("--db", copy, "check")
+    conn = sqlite3.connect(copy)
+    assert conn.execute("SELECT * FROM events ORDER BY id").fetchall() == old_events
+    assert conn.execute("SELECT plan_id FROM plans ORDER BY plan_id").fetchall() == old_plans
+    conn.close()
+    fresh = tmp_path / "fresh.db"
+    cli("--db", fresh, "load")
+    assert _schema(copy) == _schema(fresh)  # upgraded and blank end the same
+    assert len(cli.json("--db", copy, "history")) == len(old_events)
+
+
+def test_a_newer_schema_is_refused_untouched(cli, loaded, tmp_path):
+    newer = tmp_path / "newer.db"
+    conn = sqlite3.connect(loaded)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    shutil.copy(loaded, newer)
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    before = digest(newer)
+    result = cli("--db", newer, "overdue", expect=3)
+    assert "made by a newer civreform (schema version 99" in result.stderr
+    assert digest(newer) == before
+
+
+# ── 5. backups ───────────────────────────────────────────────────────────────
+
+def test_backup_while_another_process_writes(cli, loaded, tmp_path):
+    writer = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys; from datetime import date; from pathlib import Path\n"
+            "from civreform import progress; from civreform.db import open_database\n"
+            f"d = open_database(Path({str(loaded)!r}))\n"
+            "for i in range(150):\n"
+            "    progress.record(d.conn, today=date(2026, 11, 27), task=str(2 + i % 12), status='in-progress', on='2014-01-01')\n")],
+        cwd=ROOT)
+    copies = []
+    for index in range(3):
+        target = tmp_path / f"copy{index}.db"
+        out = cli("backup", target).stdout
+        assert out.startswith(f"backed up {loaded} to {target}")
+        copies.append(target)
+    assert writer.wait(timeout=120) == 0
+    for target in copies:
+        assert integrity(target) == "ok"
+        assert cli("--db", target, "check").exit_code == 0
+        assert len(cli.json("--db", target, "history")) <= 150
+    final = tmp_path / "final.db"
+    cli("backup", final)
+    assert len(cli.json("--db", final, "history")) == 150
+    assert cli("backup", final, expect=3).stderr.strip().endswith("already exists; choose a new file name")
