@@ -192,9 +192,17 @@ WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id = e.plan_id AND t.task_i
         WHERE m.plan_id = e.plan_id AND m.task_id = e.task_id));
 """
 
+# Indexes that let "when was this milestone done" be found by index seeks: the
+# latest not-done report, then the first done report after it.
+STATUS_INDEXES_V2 = """
+CREATE INDEX events_by_milestone_status ON events (plan_id, task_id, milestone, status, happened_on);
+CREATE INDEX events_by_unit_status ON events (plan_id, task_id, milestone, agency, status, happened_on);
+"""
+
 # (name, SQL) in order; never edit or reorder a step that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", SCHEMA_V1),
+    ("0002_status_indexes", STATUS_INDEXES_V2),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -268,6 +276,8 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
         # database that lost its contents, so leave it for a person to look at.
         raise DatabaseError(f"{name}: the file is empty (0 bytes), not a civreform database; "
                             "remove it to start a new database there")
+    if exists:
+        _check_header(path)
     timeout = busy_timeout_ms()
     try:
         conn = sqlite3.connect(name, timeout=timeout / 1000, isolation_level=None, check_same_thread=False)
@@ -291,6 +301,25 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
         conn.close()
         raise DatabaseError(describe_sqlite_error(name, error)) from None
     return Database(path=path, conn=conn, created=not exists)
+
+
+def _check_header(path: Path) -> None:
+    """Cheap checks before SQLite touches the file: the magic string, and a file
+    shorter than its own header says (a truncated copy). Damage deeper inside is
+    met when a command reads it, or by `civreform check` (a full integrity check)."""
+    name = str(path)
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise DatabaseError(f"{name}: not a database file (file is not a database)")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    change_counter, valid_for = header[24:28], header[92:96]
+    size = path.stat().st_size
+    if change_counter == valid_for and page_count and size < page_count * page_size:
+        raise DatabaseError(f"{name}: the database file is damaged (truncated: {size} bytes, its header "
+                            f"says {page_count * page_size}); restore it from a backup")
 
 
 def _migrate(conn: sqlite3.Connection, name: str) -> None:

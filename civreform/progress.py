@@ -164,8 +164,7 @@ def record(conn: sqlite3.Connection, *, today: date, **fields) -> dict:
     if draft.due is None:
         result["standing"] = "ongoing"
         return result
-    states = reports.milestone_states(conn, today, plan_id=draft.plan_id,
-                                      due_from=draft.due, due_until=draft.due)
+    states = reports.milestone_states(conn, today, plan_id=draft.plan_id, task_id=draft.task_id)
     state = next(s for s in states if s["task"] == draft.task_id and s["milestone"] == draft.milestone)
     result["standing"] = state["standing"]
     result["units_done"], result["units"] = state["units_done"], state["units"]

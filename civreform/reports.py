@@ -210,15 +210,24 @@ unit_last AS (
 ),
 unit_state AS (
   SELECT ul.plan_id, ul.task_id, ul.label, ul.member, e.status, e.percent, e.happened_on AS last_on,
-    CASE WHEN e.status = 'done' THEN (
-      SELECT min(d.happened_on) FROM events d
+    CASE WHEN e.status <> 'done' THEN NULL
+    WHEN ul.member = '' THEN (
+      SELECT min(d.happened_on) FROM events d INDEXED BY events_by_milestone_status
       WHERE d.plan_id = ul.plan_id AND d.task_id = ul.task_id AND d.milestone = ul.label
-        AND (ul.member = '' OR d.agency = ul.member) AND d.status = 'done' AND d.happened_on <= :as_of
+        AND d.status = 'done' AND d.happened_on <= :as_of
         AND d.happened_on >= coalesce((
-          SELECT max(o.happened_on) FROM events o
+          SELECT max(o.happened_on) FROM events o INDEXED BY events_by_milestone_status
           WHERE o.plan_id = ul.plan_id AND o.task_id = ul.task_id AND o.milestone = ul.label
-            AND (ul.member = '' OR o.agency = ul.member) AND o.status <> 'done' AND o.happened_on <= :as_of), '')
-    ) END AS done_on
+            AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
+    ELSE (
+      SELECT min(d.happened_on) FROM events d INDEXED BY events_by_unit_status
+      WHERE d.plan_id = ul.plan_id AND d.task_id = ul.task_id AND d.milestone = ul.label AND d.agency = ul.member
+        AND d.status = 'done' AND d.happened_on <= :as_of
+        AND d.happened_on >= coalesce((
+          SELECT max(o.happened_on) FROM events o INDEXED BY events_by_unit_status
+          WHERE o.plan_id = ul.plan_id AND o.task_id = ul.task_id AND o.milestone = ul.label AND o.agency = ul.member
+            AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
+    END AS done_on
   FROM unit_last ul LEFT JOIN events e ON e.id = ul.last_id
 ),
 ms_state AS (
@@ -308,13 +317,15 @@ def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str |
 
 def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
                      scope: AgencyScope | None = None, due_from: date | None = None,
-                     due_until: date | None = None) -> list[dict]:
-    """Every milestone (optionally within a due window) with status and standing."""
-    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id,
+                     due_until: date | None = None, task_id: str | None = None) -> list[dict]:
+    """Every milestone (optionally of one task, or within a due window) with status and standing."""
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id, "task": task_id,
                     "due_from": due_from.isoformat() if due_from else None,
                     "due_until": due_until.isoformat() if due_until else None}
     where = ["(:plan IS NULL OR m.plan_id = :plan)", "(:due_from IS NULL OR m.due >= :due_from)",
              "(:due_until IS NULL OR m.due <= :due_until)"]
+    if task_id is not None:
+        where.append("m.task_id = :task")
     sql = _state_query(where, params, scope) + "SELECT * FROM state ORDER BY due, plan_id, task_seq, milestone_seq"
     return [_milestone_row(r) for r in _row_cursor(conn, sql, params)]
 

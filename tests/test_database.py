@@ -193,11 +193,15 @@ def _damaged_cases(tmp_path: Path, good: Path) -> dict[str, Path]:
     corrupted = tmp_path / "corrupted.db"
     garbage = bytearray(data)
     rng = random.Random(5)
-    for page in range(2, len(data) // 4096):
-        offset = page * 4096 + 100
-        garbage[offset:offset + 200] = bytes(rng.randrange(256) for _ in range(200))
+    page_size = int.from_bytes(data[16:18], "big")
+    for page in range(1, len(data) // page_size):  # every b-tree page but the schema's: a bad sector
+        offset = page * page_size
+        garbage[offset:offset + 8] = bytes(rng.randrange(256) for _ in range(8))
     corrupted.write_bytes(bytes(garbage))
     cases["corrupted"] = corrupted
+    scrambled = tmp_path / "scrambled.db"
+    scrambled.write_bytes(data[:100] + bytes(rng.randrange(256) for _ in range(len(data) - 100)))
+    cases["scrambled after the header"] = scrambled
     empty = tmp_path / "empty.db"
     empty.write_bytes(b"")
     cases["empty"] = empty
