@@ -275,7 +275,7 @@ def test_read_only_database_gets_one_clear_line(cli, read_only_copy):
 
 def test_check_reports_a_healthy_database(cli, loaded):
     out = cli("check").stdout
-    assert "integrity: ok" in out and "schema version: 1 (this civreform: 1)" in out
+    assert "integrity: ok" in out and "schema version: 2 (this civreform: 2)" in out
     assert "nd-55-2013 (55/KH-UBND): 26 tasks, 0 progress events" in out
     assert "orphaned progress events: 0" in out
 
