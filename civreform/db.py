@@ -199,10 +199,20 @@ CREATE INDEX events_by_milestone_status ON events (plan_id, task_id, milestone, 
 CREATE INDEX events_by_unit_status ON events (plan_id, task_id, milestone, agency, status, happened_on);
 """
 
+# Each task's lead codes, in the plan's order, kept beside it: reports print them
+# on every row, and a per-row ordered subquery cost more than the rest of the row.
+LEAD_CODES_V3 = """
+ALTER TABLE tasks ADD COLUMN lead_codes TEXT NOT NULL DEFAULT '';
+UPDATE tasks SET lead_codes = coalesce((SELECT group_concat(agency_code, ',') FROM (
+    SELECT ta.agency_code FROM task_agencies ta WHERE ta.plan_id = tasks.plan_id AND ta.task_id = tasks.task_id
+    AND ta.role = 'lead' ORDER BY ta.seq)), '');
+"""
+
 # (name, SQL) in order; never edit or reorder a step that has shipped.
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", SCHEMA_V1),
     ("0002_status_indexes", STATUS_INDEXES_V2),
+    ("0003_task_lead_codes", LEAD_CODES_V3),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -86,12 +86,13 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             per_member = any(m != via for m, via in members)
             conn.execute(
                 """INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
-                     support_text, time_text, deadline, note, target, per_member)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     support_text, time_text, deadline, note, target, per_member, lead_codes)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (plan.id, task.id, task.seq, task.section, task.title, task.title_en, task.content, task.content_en,
                  task.lead_text, task.support_text, task.time_text,
                  json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False), task.note,
-                 json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member)),
+                 json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member),
+                 ",".join(task.lead)),
             )
             conn.executemany(
                 "INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) VALUES (?, ?, ?, ?, ?)",

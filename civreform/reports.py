@@ -185,7 +185,7 @@ def _role_sql(role: str) -> str:
 STATE_CTES = """
 ms AS (
   SELECT m.plan_id, m.task_id, m.label, m.label_vi, m.due, m.seq AS milestone_seq,
-         t.seq AS task_seq, t.per_member, t.title, t.title_en
+         t.seq AS task_seq, t.per_member, t.title, t.title_en, t.lead_codes
   FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
   WHERE {milestone_where}
 ),
@@ -250,8 +250,7 @@ state AS (
   SELECT ms.*, s.units, s.units_done, s.done_on, s.status, s.percent, s.last_on,
     CASE WHEN s.done_on IS NOT NULL THEN CASE WHEN s.done_on <= ms.due THEN 'done-on-time' ELSE 'done-late' END
          WHEN ms.due < :as_of THEN 'overdue' ELSE 'within-deadline' END AS standing,
-    (SELECT group_concat(agency_code, ',') FROM (SELECT ta.agency_code FROM task_agencies ta
-       WHERE ta.plan_id = ms.plan_id AND ta.task_id = ms.task_id AND ta.role = 'lead' ORDER BY ta.seq)) AS lead
+    ms.lead_codes AS lead
   FROM ms JOIN ms_state s ON s.plan_id = ms.plan_id AND s.task_id = ms.task_id AND s.label = ms.label
 )
 """

@@ -275,7 +275,10 @@ def test_read_only_database_gets_one_clear_line(cli, read_only_copy):
 
 def test_check_reports_a_healthy_database(cli, loaded):
     out = cli("check").stdout
-    assert "integrity: ok" in out and "schema version: 2 (this civreform: 2)" in out
+    from civreform.db import MIGRATIONS, SCHEMA_VERSION
+
+    assert SCHEMA_VERSION == len(MIGRATIONS) >= 3
+    assert "integrity: ok" in out and f"schema version: {SCHEMA_VERSION} (this civreform: {SCHEMA_VERSION})" in out
     assert "nd-55-2013 (55/KH-UBND): 26 tasks, 0 progress events" in out
     assert "orphaned progress events: 0" in out
 
