@@ -1,0 +1,166 @@
+"""civreform's benchmark suite: one command, one table.
+
+    python -m benchmarks.run                      # 1k, 10k and 100k tasks, 10 events per task
+    python -m benchmarks.run --sizes 1000 --repeat 3
+
+For each size it generates a realistic plan (benchmarks/generate.py), times
+`civreform load`, adds progress events, then times `overdue` and `upcoming`
+(CSV) and `record`, each in a fresh process, reporting the median wall time and
+the peak memory (max RSS) of that process. Where Debian's `taskwarrior` is
+installed, it imports the same tasks into Taskwarrior and times `task overdue`,
+`task add` and the import side by side. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.generate import add_events, write_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = "2014-06-30"
+
+
+def measure(command: list[str], env: dict, cwd: Path | None = None, stdin=None) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB, output lines) of one process."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(command, env=env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.PIPE,
+                                   stdin=stdin)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
+        out.seek(0)
+        lines = sum(1 for _ in out)
+    return wall, usage.ru_maxrss / 1024, lines
+
+
+def repeated(command: list[str], env: dict, repeat: int, cwd: Path | None = None) -> dict:
+    runs = [measure(command, env, cwd) for _ in range(repeat)]
+    return {"median_s": statistics.median(r[0] for r in runs), "min_s": min(r[0] for r in runs),
+            "peak_mib": max(r[1] for r in runs), "lines": runs[0][2]}
+
+
+def civreform(*args: str) -> list[str]:
+    return [sys.executable, "-m", "civreform", *args]
+
+
+def bench_size(tasks: int, events_per_task: int, repeat: int, work: Path) -> dict:
+    folder = work / f"n{tasks}"
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = write_plan(folder / "plan.yaml", f"gen-{tasks}", tasks, seed=tasks)
+    db = folder / "civreform.db"
+    env = {**os.environ, "CIVREFORM_DB": str(db), "CIVREFORM_TODAY": "2026-11-27"}
+    measure(civreform("load"), env)  # the bundled plan: the database exists before the timed load
+    load_wall, load_mib, _ = measure(civreform("load", str(plan)), env)
+    events = add_events(db, tasks * events_per_task, seed=tasks)
+    results = {"tasks": tasks, "events": events, "load_s": load_wall, "load_peak_mib": load_mib,
+               "plan_mib": plan.stat().st_size / 2**20}
+    results["overdue_csv"] = repeated(civreform("overdue", "--as-of", AS_OF, "--format", "csv"), env, repeat)
+    results["overdue_today_csv"] = repeated(civreform("overdue", "--format", "csv"), env, repeat)
+    results["upcoming_csv"] = repeated(civreform("upcoming", "--as-of", AS_OF, "--format", "csv"), env, repeat)
+    results["overdue_table"] = repeated(civreform("overdue", "--as-of", AS_OF), env, repeat)
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    spread = conn.execute("SELECT task_id FROM tasks WHERE plan_id = ? AND per_member = 0 ORDER BY seq",
+                          (f"gen-{tasks}",)).fetchall()
+    conn.close()
+    records = []
+    for index in range(repeat):
+        task = spread[(index * 7919) % len(spread)][0]
+        records.append(measure(civreform("--plan", f"gen-{tasks}", "record", task, "--status", "in-progress",
+                                         "--on", "2014-01-01"), env))
+    results["record"] = {"median_s": statistics.median(r[0] for r in records),
+                         "peak_mib": max(r[1] for r in records)}
+    if shutil.which("task"):
+        results["taskwarrior"] = bench_taskwarrior(db, folder, repeat)
+    return results
+
+
+def bench_taskwarrior(db: Path, folder: Path, repeat: int) -> dict:
+    """The same milestones as Taskwarrior tasks (one per milestone, due on its date)."""
+    import sqlite3
+
+    data = folder / "taskdata"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir()
+    rc = folder / "taskrc"
+    rc.write_text(f"data.location={data}\nconfirmation=off\nverbose=nothing\ngc=off\nrecurrence=off\n"
+                  "hooks=off\nnews.version=2.6.2\n", encoding="utf-8")
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT m.task_id, m.label, m.due, t.title FROM milestones m JOIN tasks t "
+                        "ON t.plan_id = m.plan_id AND t.task_id = m.task_id WHERE m.plan_id LIKE 'gen-%'").fetchall()
+    conn.close()
+    export = folder / "tasks.json"
+    with export.open("w", encoding="utf-8") as handle:
+        for task_id, label, due, title in rows:
+            handle.write(json.dumps({"description": f"{task_id} {label} {title}", "status": "pending",
+                                     "due": due.replace("-", "") + "T000000Z", "project": "plan"},
+                                    ensure_ascii=False) + "\n")
+    env = {**os.environ, "TASKRC": str(rc), "TASKDATA": str(data)}
+    imported = measure(["task", "import", str(export)], env)
+    overdue = repeated(["task", "overdue"], env, repeat)
+    adds = [measure(["task", "add", f"bench {i}", "due:2014-01-01"], env) for i in range(repeat)]
+    return {"tasks": len(rows), "import_s": imported[0], "import_peak_mib": imported[1], "overdue": overdue,
+            "add_median_s": statistics.median(a[0] for a in adds), "add_peak_mib": max(a[1] for a in adds)}
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| tasks | events | load s (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
+             "upcoming csv s (MiB, rows) | overdue table s | record s (MiB) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(
+            f"| {r['tasks']:,} | {r['events']:,} | {r['load_s']:.2f} ({r['load_peak_mib']:.0f}) | "
+            f"{r['overdue_csv']['median_s']:.2f} ({r['overdue_csv']['peak_mib']:.0f}, {r['overdue_csv']['lines'] - 1:,}) | "
+            f"{r['overdue_today_csv']['median_s']:.2f} ({r['overdue_today_csv']['lines'] - 1:,}) | "
+            f"{r['upcoming_csv']['median_s']:.2f} ({r['upcoming_csv']['peak_mib']:.0f}, {r['upcoming_csv']['lines'] - 1:,}) | "
+            f"{r['overdue_table']['median_s']:.2f} | {r['record']['median_s']:.3f} ({r['record']['peak_mib']:.0f}) |")
+    if any("taskwarrior" in r for r in results):
+        lines += ["", "Taskwarrior on the same milestones (one task each):", "",
+                  "| tasks | import s (MiB) | task overdue s (MiB, lines) | task add s (MiB) |", "|---:|---:|---:|---:|"]
+        for r in results:
+            tw = r.get("taskwarrior")
+            if tw:
+                lines.append(f"| {tw['tasks']:,} | {tw['import_s']:.2f} ({tw['import_peak_mib']:.0f}) | "
+                             f"{tw['overdue']['median_s']:.2f} ({tw['overdue']['peak_mib']:.0f}, {tw['overdue']['lines']:,}) | "
+                             f"{tw['add_median_s']:.3f} ({tw['add_peak_mib']:.0f}) |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--events-per-task", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=None, help="Keep the generated data here.")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the raw results here.")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="civreform-bench-"))
+    results = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        print(f"… {size:,} tasks", file=sys.stderr, flush=True)
+        results.append(bench_size(size, args.events_per_task, args.repeat, work))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite {__import__('sqlite3').sqlite_version}; as-of {AS_OF}; median of {args.repeat} runs")
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
