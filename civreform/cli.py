@@ -718,7 +718,7 @@ class progress_bar:
 
 
 def main() -> None:
-    app()
+    app(prog_name="civreform")
 
 
 if __name__ == "__main__":

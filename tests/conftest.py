@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -81,6 +80,17 @@ def run_module(*args: str, env: dict | None = None, input: str | None = None, cw
                           input=input.encode("utf-8") if input else None, cwd=cwd or ROOT, timeout=120)
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode("utf-8"),
                                        done.stderr.decode("utf-8"))
+
+
+def sql_rows(db_path: Path, sql: str, params=()) -> list[tuple]:
+    """Rows of one query on a database file, read with a connection of its own."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 def copy_plan(tmp_path: Path, edit=None) -> Path:

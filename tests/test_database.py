@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_module
+from tests.conftest import ROOT, run_module, sql_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -26,19 +26,11 @@ def digest(path: Path) -> str:
 
 
 def count(db_path: Path, sql: str) -> int:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
+    return sql_rows(db_path, sql)[0][0]
 
 
 def integrity(db_path: Path) -> str:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        conn.close()
+    return sql_rows(db_path, "PRAGMA integrity_check")[0][0]
 
 
 # ── 1. concurrent writers ────────────────────────────────────────────────────
@@ -291,12 +283,8 @@ def test_check_does_not_create_a_database(cli, db_path):
 # ── 4. upgrades ──────────────────────────────────────────────────────────────
 
 def _schema(db_path: Path) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                            "ORDER BY type, name").fetchall()
-    finally:
-        conn.close()
+    return sql_rows(db_path, "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                             "ORDER BY type, name")
 
 
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("schema_v*.db")), ids=lambda p: p.stem)

@@ -139,3 +139,36 @@ def test_no_progress_output_on_stderr_when_not_a_terminal(loaded, tmp_path):
     path.write_text("task,status\n", encoding="utf-8")
     imported = run_module("import", str(path))
     assert imported.returncode == 0 and imported.stderr == ""
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    """On a terminal (a pseudo-terminal here) `load` of a large plan shows a Rich progress bar on stderr."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from benchmarks.generate import write_plan
+    from tests.conftest import ROOT
+
+    plan = write_plan(tmp_path / "big.yaml", "big", 1500)
+    env = {**os.environ, "CIVREFORM_DB": str(tmp_path / "tty.db"), "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "civreform", "load", str(plan)], cwd=ROOT, env=env,
+                               stdin=secondary, stdout=secondary, stderr=secondary)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=120) == 0
+    os.close(primary)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "loading tasks" in screen and "100%" in screen
+    assert "loaded plan big" in screen

@@ -17,7 +17,7 @@ def snapshot(db_path) -> list[str]:
     try:
         return list(conn.iterdump())
     finally:
-        conn.close()
+        conn.close()  # iterdump is a generator: read it all before closing
 
 
 def line_of(text: str, needle: str, occurrence: int = 1) -> int:

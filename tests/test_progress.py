@@ -8,16 +8,12 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import copy_plan
+from tests.conftest import copy_plan, sql_rows
 
 
 def events(db_path) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute("SELECT id, plan_id, task_id, milestone, agency, status, percent, happened_on, note "
-                            "FROM events ORDER BY id").fetchall()
-    finally:
-        conn.close()
+    return sql_rows(db_path, "SELECT id, plan_id, task_id, milestone, agency, status, percent, happened_on, note "
+                             "FROM events ORDER BY id")
 
 
 def test_recording_21_done_on_time_removes_it_from_overdue(cli, loaded):
