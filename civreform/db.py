@@ -289,13 +289,25 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
     if exists:
         _check_header(path)
     timeout = busy_timeout_ms()
+    # On read-only media SQLite cannot create the -wal/-shm files WAL mode needs:
+    # open the file immutable, so reports still work and any write is refused.
+    read_only_media = exists and not os.access(path.parent, os.W_OK)
+    wal = Path(f"{name}-wal")
+    if read_only_media and wal.exists() and wal.stat().st_size > 0:
+        raise DatabaseError(f"{name}: the folder is read-only and {wal.name} holds changes not yet in the "
+                            "database file; copy both files to a writable folder to read them")
+    target = f"{path.resolve().as_uri()}?mode=ro&immutable=1" if read_only_media else name
     try:
-        conn = sqlite3.connect(name, timeout=timeout / 1000, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(target, timeout=timeout / 1000, isolation_level=None, check_same_thread=False,
+                               uri=read_only_media)
     except sqlite3.Error as error:
         raise DatabaseError(f"{name}: cannot open the database ({error})") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {timeout}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if read_only_media and version != SCHEMA_VERSION:
+            raise DatabaseError(f"{name}: the folder is read-only, so this database (schema version {version}) "
+                                f"cannot be brought to version {SCHEMA_VERSION}")
         if version > SCHEMA_VERSION:
             raise DatabaseError(
                 f"{name}: made by a newer civreform (schema version {version}; this civreform "
@@ -384,7 +396,7 @@ def describe_sqlite_error(name: str, error: sqlite3.Error) -> str:
     if "malformed" in lowered or "corrupt" in lowered:
         return f"{name}: the database file is damaged ({text}); restore it from a backup"
     if "readonly" in lowered or "read-only" in lowered:
-        return f"{name}: the database is read-only here ({text})"
+        return f"{name}: the database is read-only here ({text}); nothing was written"
     if "unable to open" in lowered:
         return f"{name}: cannot open the database ({text})"
     return f"{name}: database error: {text}"

@@ -257,11 +257,13 @@ def read_only_copy(loaded, tmp_path):
         folder.chmod(0o755)
 
 
-def test_read_only_database_gets_one_clear_line(cli, read_only_copy):
+def test_read_only_database_reads_and_refuses_writes_in_one_line(cli, read_only_copy):
     before = digest(read_only_copy)
+    rows = cli.json("--db", read_only_copy, "overdue", "--as-of", "2013-10-01")
+    assert {r["task"] for r in rows} == {"21", "IV.2-plan"}
     result = cli("--db", read_only_copy, "record", "21", "--status", "done", "--on", "2013-09-15", expect=3)
     assert str(read_only_copy) in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in result.stderr
+    assert "read-only" in result.stderr and "Traceback" not in result.stderr
     assert digest(read_only_copy) == before
 
 
