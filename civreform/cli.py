@@ -658,7 +658,6 @@ def summary(
 def check():
     """Check the database: integrity, schema version, plans, orphaned progress events."""
     from civreform import maintenance
-
     from civreform.db import open_database, resolve_db_path
 
     path, _default = resolve_db_path(_settings().db_option)
@@ -701,7 +700,9 @@ class progress_bar:
             return lambda done, total: None
         from rich.progress import Progress
 
-        self.progress = Progress(transient=True, console=__import__("civreform.render").render.make_console(stderr=True))
+        from civreform.render import make_console
+
+        self.progress = Progress(transient=True, console=make_console(stderr=True))
         self.progress.start()
         task = self.progress.add_task(self.description, total=None)
 

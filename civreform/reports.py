@@ -82,8 +82,7 @@ def resolve_agency(conn: sqlite3.Connection, query: str, plan_id: str | None = N
         f"SELECT plan_id, code, name, search_key FROM agencies WHERE {' AND '.join(where)} OR code = ?",  # noqa: S608
         [*params, query.strip().lower()],
     ).fetchall()
-    scored = [(match_score(query, code, key), plan, code, name) for plan, code, key_name, key in
-              [(r[0], r[1], r[2], r[3]) for r in rows] for name in [key_name]]
+    scored = [(match_score(query, code, key), plan, code, name) for plan, code, name, key in rows]
     scored = [s for s in scored if s[0] > 0]
     if not scored:
         raise NotFoundError(f"no agency matches {query!r}{_agency_suggestions(conn, query, plan_id)}")
@@ -422,8 +421,7 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
 def find_task(conn: sqlite3.Connection, task_id: str, plan_id: str | None = None) -> tuple[str, str]:
     """(plan_id, task_id) for what the user typed, or NotFoundError with the nearest ids."""
     rows = conn.execute(
-        "SELECT plan_id, task_id FROM tasks WHERE task_id = ? AND (:plan IS NULL OR plan_id = :plan)".replace(
-            "?", ":task"),
+        "SELECT plan_id, task_id FROM tasks WHERE task_id = :task AND (:plan IS NULL OR plan_id = :plan)",
         {"task": task_id, "plan": plan_id},
     ).fetchall()
     if len(rows) == 1:
@@ -447,7 +445,6 @@ def find_task(conn: sqlite3.Connection, task_id: str, plan_id: str | None = None
 def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: date) -> dict:
     """Everything about one task: verbatim texts, agencies, milestones with their state,
     and for group-led tasks each member's report per milestone."""
-    conn.row_factory = None
     t = _row_cursor(conn, "SELECT * FROM tasks WHERE plan_id = ? AND task_id = ?", (plan_id, task_id)).fetchone()
     agencies = _row_cursor(
         conn,
@@ -467,7 +464,7 @@ def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: dat
     ]
     members = []
     if t["per_member"]:
-        sql = _state_query(where, params, None).replace("\n),\nstate AS", "\n),\nunused_state AS") + """
+        sql = _state_query(where, params, None) + """
             SELECT us.label, us.member, a.name, us.status, us.percent, us.last_on, us.done_on, m.due
             FROM unit_state us JOIN agencies a ON a.plan_id = us.plan_id AND a.code = us.member
             JOIN milestones m ON m.plan_id = us.plan_id AND m.task_id = us.task_id AND m.label = us.label
