@@ -116,6 +116,7 @@ def add_events(db_path: Path, count: int, seed: int = 1, batch: int = 50_000) ->
                 """INSERT INTO events (plan_id, task_id, milestone, agency, status, percent, happened_on,
                      recorded_at, note, evidence, recorded_by, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""", rows)
         written += len(rows)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a long-lived database would be
     conn.close()
     return written
 

@@ -189,9 +189,9 @@ ms AS (
   WHERE {milestone_where}
 ),
 units AS (
-  SELECT plan_id, task_id, label, '' AS member FROM ms WHERE per_member = 0
+  SELECT ms.*, '' AS member FROM ms WHERE per_member = 0
   UNION ALL
-  SELECT ms.plan_id, ms.task_id, ms.label, tm.agency_code FROM ms
+  SELECT ms.*, tm.agency_code FROM ms
   JOIN task_members tm ON tm.plan_id = ms.plan_id AND tm.task_id = ms.task_id
   WHERE ms.per_member = 1 {member_filter}
 ),
@@ -208,7 +208,7 @@ unit_last AS (
   FROM units u
 ),
 unit_state AS (
-  SELECT ul.plan_id, ul.task_id, ul.label, ul.member, e.status, e.percent, e.happened_on AS last_on,
+  SELECT ul.*, e.status, e.percent, e.happened_on AS last_on,
     CASE WHEN e.status <> 'done' THEN NULL
     WHEN ul.member = '' THEN (
       SELECT min(d.happened_on) FROM events d INDEXED BY events_by_milestone_status
@@ -229,28 +229,34 @@ unit_state AS (
     END AS done_on
   FROM unit_last ul LEFT JOIN events e ON e.id = ul.last_id
 ),
+-- A milestone one agency reports on is its one unit; a group-led milestone is
+-- done when every member is, and its percent is the members' average.
 ms_state AS (
-  SELECT plan_id, task_id, label, count(*) AS units, sum(status IS 'done') AS units_done,
-    CASE WHEN sum(status IS 'done') = count(*) THEN max(done_on) END AS done_on,
+  SELECT plan_id, task_id, label, label_vi, due, milestone_seq, task_seq, per_member, title, title_en, lead_codes,
+    1 AS units, CAST(status IS 'done' AS INTEGER) AS units_done, done_on,
+    coalesce(status, 'not-started') AS status,
+    CASE WHEN status = 'done' THEN 100 WHEN status IS NULL OR status = 'not-started' THEN coalesce(percent, 0)
+         ELSE percent END AS percent,
+    last_on
+  FROM unit_state WHERE member = ''
+  UNION ALL
+  SELECT plan_id, task_id, label, label_vi, due, milestone_seq, task_seq, per_member, title, title_en, lead_codes,
+    count(*), sum(status IS 'done'),
+    CASE WHEN sum(status IS 'done') = count(*) THEN max(done_on) END,
     CASE WHEN sum(status IS 'done') = count(*) THEN 'done'
-         WHEN count(*) = 1 THEN coalesce(max(status), 'not-started')
          WHEN sum(status IS 'blocked') > 0 THEN 'blocked'
          WHEN sum(status IN ('in-progress', 'done')) > 0 THEN 'in-progress'
-         ELSE 'not-started' END AS status,
-    CASE WHEN count(*) = 1 THEN max(CASE WHEN status = 'done' THEN 100
-                                         WHEN status IS NULL OR status = 'not-started' THEN coalesce(percent, 0)
-                                         ELSE percent END)
-         ELSE CAST(round(avg(CASE WHEN status = 'done' THEN 100 ELSE coalesce(percent, 0) END)) AS INTEGER)
-    END AS percent,
-    max(last_on) AS last_on
-  FROM unit_state GROUP BY plan_id, task_id, label
+         ELSE 'not-started' END,
+    CAST(round(avg(CASE WHEN status = 'done' THEN 100 ELSE coalesce(percent, 0) END)) AS INTEGER),
+    max(last_on)
+  FROM unit_state WHERE member <> '' GROUP BY plan_id, task_id, label
 ),
 state AS (
-  SELECT ms.*, s.units, s.units_done, s.done_on, s.status, s.percent, s.last_on,
-    CASE WHEN s.done_on IS NOT NULL THEN CASE WHEN s.done_on <= ms.due THEN 'done-on-time' ELSE 'done-late' END
-         WHEN ms.due < :as_of THEN 'overdue' ELSE 'within-deadline' END AS standing,
-    ms.lead_codes AS lead
-  FROM ms JOIN ms_state s ON s.plan_id = ms.plan_id AND s.task_id = ms.task_id AND s.label = ms.label
+  SELECT s.*,
+    CASE WHEN s.done_on IS NOT NULL THEN CASE WHEN s.done_on <= s.due THEN 'done-on-time' ELSE 'done-late' END
+         WHEN s.due < :as_of THEN 'overdue' ELSE 'within-deadline' END AS standing,
+    s.lead_codes AS lead
+  FROM ms_state s
 )
 """
 
