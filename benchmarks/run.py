@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.generate import add_events, write_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2014-06-30"
@@ -56,15 +55,25 @@ def civreform(*args: str) -> list[str]:
     return [sys.executable, "-m", "civreform", *args]
 
 
+def helper(code: str) -> str:
+    """Run setup work in its own process: on Linux a child's peak RSS starts from its
+    parent's at fork, so the measuring process must stay small."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def bench_size(tasks: int, events_per_task: int, repeat: int, work: Path) -> dict:
     folder = work / f"n{tasks}"
     folder.mkdir(parents=True, exist_ok=True)
-    plan = write_plan(folder / "plan.yaml", f"gen-{tasks}", tasks, seed=tasks)
+    plan = folder / "plan.yaml"
+    helper(f"from pathlib import Path; from benchmarks.generate import write_plan; "
+           f"write_plan(Path({str(plan)!r}), 'gen-{tasks}', {tasks}, seed={tasks})")
     db = folder / "civreform.db"
     env = {**os.environ, "CIVREFORM_DB": str(db), "CIVREFORM_TODAY": "2026-11-27"}
     measure(civreform("load"), env)  # the bundled plan: the database exists before the timed load
     load_wall, load_mib, _ = measure(civreform("load", str(plan)), env)
-    events = add_events(db, tasks * events_per_task, seed=tasks)
+    events = int(helper(f"from pathlib import Path; from benchmarks.generate import add_events; "
+                        f"print(add_events(Path({str(db)!r}), {tasks * events_per_task}, seed={tasks}))"))
     results = {"tasks": tasks, "events": events, "load_s": load_wall, "load_peak_mib": load_mib,
                "plan_mib": plan.stat().st_size / 2**20}
     results["overdue_csv"] = repeated(civreform("overdue", "--as-of", AS_OF, "--format", "csv"), env, repeat)
@@ -101,19 +110,21 @@ def bench_taskwarrior(db: Path, folder: Path, repeat: int) -> dict:
                   "hooks=off\nnews.version=2.6.2\n", encoding="utf-8")
     conn = sqlite3.connect(db)
     rows = conn.execute("SELECT m.task_id, m.label, m.due, t.title FROM milestones m JOIN tasks t "
-                        "ON t.plan_id = m.plan_id AND t.task_id = m.task_id WHERE m.plan_id LIKE 'gen-%'").fetchall()
-    conn.close()
+                        "ON t.plan_id = m.plan_id AND t.task_id = m.task_id WHERE m.plan_id LIKE 'gen-%'")
     export = folder / "tasks.json"
+    written = 0
     with export.open("w", encoding="utf-8") as handle:
-        for task_id, label, due, title in rows:
+        for task_id, label, due, title in rows:  # streamed: the measuring process stays small
             handle.write(json.dumps({"description": f"{task_id} {label} {title}", "status": "pending",
                                      "due": due.replace("-", "") + "T000000Z", "project": "plan"},
                                     ensure_ascii=False) + "\n")
+            written += 1
+    conn.close()
     env = {**os.environ, "TASKRC": str(rc), "TASKDATA": str(data)}
     imported = measure(["task", "import", str(export)], env)
     overdue = repeated(["task", "overdue"], env, repeat)
     adds = [measure(["task", "add", f"bench {i}", "due:2014-01-01"], env) for i in range(repeat)]
-    return {"tasks": len(rows), "import_s": imported[0], "import_peak_mib": imported[1], "overdue": overdue,
+    return {"tasks": written, "import_s": imported[0], "import_peak_mib": imported[1], "overdue": overdue,
             "add_median_s": statistics.median(a[0] for a in adds), "add_peak_mib": max(a[1] for a in adds)}
 
 

@@ -1,0 +1,57 @@
+"""Startup cost of `civreform overdue` against its framework's import time.
+
+    python -m benchmarks.startup [--runs 30]
+
+Runs, interleaved in one virtualenv: `python -c "import typer"`, `civreform
+overdue --format csv`, `python -c "import typer, rich.table, rich.console"` and
+`civreform overdue` (table), on the bundled plan, and prints the medians and the
+two ratios the performance issue sets (CSV vs typer; table vs typer + Rich).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="civreform-startup-"))
+    env = {**os.environ, "CIVREFORM_DB": str(folder / "civreform.db"), "CIVREFORM_AS_OF": "2014-01-01"}
+    subprocess.run([sys.executable, "-m", "civreform", "load"], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    commands = {
+        "import typer": [sys.executable, "-c", "import typer"],
+        "overdue --format csv": [sys.executable, "-m", "civreform", "overdue", "--format", "csv"],
+        "import typer, rich.table, rich.console": [sys.executable, "-c", "import typer, rich.table, rich.console"],
+        "overdue (table)": [sys.executable, "-m", "civreform", "overdue"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(3):  # warm the file cache
+        for command in commands.values():
+            subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+    for _ in range(args.runs):
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+            times[name].append(time.perf_counter() - started)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    for name, value in median.items():
+        print(f"{name:42s} median {value * 1000:6.1f} ms")
+    print(f"ratio csv / import typer:                 {median['overdue --format csv'] / median['import typer']:.2f} (target 1.25)")
+    print(f"ratio table / import typer+rich:          "
+          f"{median['overdue (table)'] / median['import typer, rich.table, rich.console']:.2f} (target 1.25)")
+
+
+if __name__ == "__main__":
+    main()
