@@ -582,26 +582,35 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
             for r in conn.execute(sql, params)]
 
 
-def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | None = None) -> dict:
-    """Everything the weekly mail holds, as plain data."""
-    from datetime import timedelta
-
-    states = milestone_states(conn, as_of, plan_id=plan_id)
-    ongoing = conn.execute(
+def standing_counts(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None) -> dict[str, int]:
+    """How many milestones stand in each category on as_of, counted in SQL."""
+    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
+    sql = (_state_query(["(:plan IS NULL OR m.plan_id = :plan)"], params, None)
+           + "SELECT standing, count(*) FROM state GROUP BY standing")
+    counts = {standing: 0 for standing in ("done-on-time", "done-late", "within-deadline", "overdue")}
+    counts.update(dict(conn.execute(sql, params).fetchall()))
+    counts["ongoing"] = conn.execute(
         """SELECT count(*) FROM tasks t WHERE (:plan IS NULL OR t.plan_id = :plan)
            AND NOT EXISTS (SELECT 1 FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id)""",
         {"plan": plan_id}).fetchone()[0]
-    counts = {standing: 0 for standing in ("done-on-time", "done-late", "within-deadline", "overdue")}
-    for state in states:
-        counts[state["standing"]] += 1
-    counts["ongoing"] = ongoing
+    return counts
+
+
+def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | None = None) -> dict:
+    """Everything the weekly mail holds, as plain data. Each part is one query over
+    an index (milestones by due date, events by day)."""
+    from datetime import timedelta
+
+    counts = standing_counts(conn, as_of, plan_id)
+    dated = sum(counts[key] for key in ("done-on-time", "done-late", "within-deadline", "overdue"))
     done = counts["done-on-time"] + counts["done-late"]
     start = as_of - timedelta(days=days - 1)
-    open_states = [s for s in states if s["status"] != "done"]
 
-    def brief(state: dict) -> dict:
-        return {key: state[key] for key in ("plan", "task", "milestone", "due", "title", "title_en", "lead",
-                                            "status", "percent", "units_done", "units")}
+    def open_due(first: date, last: date) -> list[dict]:
+        return [{key: state[key] for key in ("plan", "task", "milestone", "due", "title", "title_en", "lead",
+                                             "status", "percent", "units_done", "units")}
+                for state in milestone_states(conn, as_of, plan_id=plan_id, due_from=first, due_until=last)
+                if state["status"] != "done"]
 
     plans = list_plans(conn)
     if plan_id:
@@ -613,15 +622,13 @@ def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | Non
         "plans": [{"plan": p["plan"], "number": p["number"], "title": p["title"], "title_en": p["title_en"]}
                   for p in plans],
         "counts": counts,
-        "milestones": len(states),
+        "milestones": dated,
         "done": done,
-        "share_done": round(done / len(states), 4) if states else 0.0,
+        "share_done": round(done / dated, 4) if dated else 0.0,
         "changes": list(history(conn, plan_id=plan_id, since=start, until=as_of)),
-        "became_overdue": [brief(s) for s in open_states
-                           if s["standing"] == "overdue" and date.fromisoformat(s["due"]) >= as_of - timedelta(days=days)],
-        "due_soon": [brief(s) for s in open_states
-                     if as_of <= date.fromisoformat(s["due"]) <= as_of + timedelta(days=days)],
-        "due_30": [brief(s) for s in open_states
-                   if as_of <= date.fromisoformat(s["due"]) <= as_of + timedelta(days=30)],
+        # due in the last N days and not done by the day before as_of: newly overdue
+        "became_overdue": open_due(as_of - timedelta(days=days), as_of - timedelta(days=1)),
+        "due_soon": open_due(as_of, as_of + timedelta(days=days)),
+        "due_30": open_due(as_of, as_of + timedelta(days=30)),
         "agencies_by_overdue": overdue_by_agency(conn, as_of, plan_id),
     }
