@@ -150,14 +150,25 @@ def test_sigkill_at_random_moments_leaves_before_or_after(tmp_path, what):
     assert after != before
     rng = random.Random(11)
     seen = {"before": 0, "after": 0}
-    trials = 12
-    for _ in range(trials):
+    trials = 15
+    for trial in range(trials):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         shutil.copy(pristine, db)
         process = subprocess.Popen([sys.executable, "-m", "civreform", *command], cwd=ROOT,
                                    env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, duration * 1.1))
+        if trial % 3 == 0:
+            time.sleep(rng.uniform(0.05, duration * 1.05))  # anywhere in the run
+        else:
+            # Most of a run is start-up and checking; aim these kills into the write
+            # transaction itself, which begins when the WAL file starts to grow.
+            wal = Path(f"{db}-wal")
+            deadline = time.monotonic() + duration * 3
+            while process.poll() is None and time.monotonic() < deadline:
+                if wal.exists() and wal.stat().st_size > 4096:
+                    break
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.03))
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert integrity(db) == "ok"
