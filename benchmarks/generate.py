@@ -26,66 +26,106 @@ OBJECTS = ["đề án vị trí việc làm", "quy định phân cấp", "chỉ 
 ROMAN = ["I", "II", "III", "IV"]
 
 
-def agencies_yaml() -> list[str]:
-    lines = ["agencies:"]
-    for index, name in enumerate(DEPARTMENTS):
-        lines += [f"  - code: s{index:02d}", f"    name: Sở {name}", f"    name_en: Department {index}",
-                  "    kind: department"]
-    for index, name in enumerate(DISTRICTS):
-        lines += [f"  - code: d{index:02d}", f"    name: {name}", f"    name_en: District {index}",
-                  "    kind: district"]
-    lines += ["  - code: sbn", "    name: Các sở, ban, ngành", "    kind: group",
-              "    members: [" + ", ".join(f"s{i:02d}" for i in range(len(DEPARTMENTS))) + "]",
-              "  - code: huyen", "    name: UBND cấp huyện", "    kind: group",
-              "    members: [" + ", ".join(f"d{i:02d}" for i in range(len(DISTRICTS))) + "]",
-              "  - code: cqlq", "    name: Các cơ quan liên quan", "    kind: group"]
-    return lines
+def agencies_data() -> list[dict]:
+    agencies = [{"code": f"s{i:02d}", "name": f"Sở {name}", "name_en": f"Department {i}", "kind": "department"}
+                for i, name in enumerate(DEPARTMENTS)]
+    agencies += [{"code": f"d{i:02d}", "name": name, "name_en": f"District {i}", "kind": "district"}
+                 for i, name in enumerate(DISTRICTS)]
+    agencies += [
+        {"code": "sbn", "name": "Các sở, ban, ngành", "kind": "group",
+         "members": [f"s{i:02d}" for i in range(len(DEPARTMENTS))]},
+        {"code": "huyen", "name": "UBND cấp huyện", "kind": "group",
+         "members": [f"d{i:02d}" for i in range(len(DISTRICTS))]},
+        {"code": "cqlq", "name": "Các cơ quan liên quan", "kind": "group"},
+    ]
+    return agencies
 
 
-def plan_yaml(plan_id: str, tasks: int, seed: int = 1, start_year: int = 2013, years: int = 3) -> str:
-    """A whole plan file as text (written directly: yaml.dump is too slow for 100k tasks)."""
+def plan_data(plan_id: str, tasks: int, seed: int = 1, start_year: int = 2013, years: int = 3):
+    """A whole plan as data, one task at a time (a generator of the task entries follows the head)."""
     rng = random.Random(seed)
     end_year = start_year + years - 1
-    lines = ["format: civreform-plan/1", "plan:", f"  id: {plan_id}", f"  number: {plan_id}/KH-UBND",
-             f"  issued: {start_year}-08-14", f"  title: Kế hoạch tổng hợp {plan_id}",
-             "  period:", f"    start: {start_year}-09-01", f"    end: {end_year}-12-31", *agencies_yaml(), "tasks:"]
-    for number in range(1, tasks + 1):
-        roll = rng.random()
-        if roll < 0.08:
-            lead = rng.choice(["[sbn]", "[huyen]", "[sbn, huyen]"])  # reported member by member
-        elif roll < 0.13:
-            lead = f"[d{rng.randrange(len(DISTRICTS)):02d}]"
-        else:
-            lead = f"[s{rng.randrange(len(DEPARTMENTS)):02d}]"
-        kind = rng.random()
-        year = rng.randint(start_year, end_year)
-        quarter = ROMAN[rng.randrange(4)]
-        if kind < 0.55:
-            deadline, time_text = f"{{quarter: {quarter}, year: {year}}}", f"Quý {quarter} năm {year}"
-        elif kind < 0.70:
-            deadline, time_text = f"{{quarter: {quarter}, every: year}}", f"Quý {quarter} hàng năm"
-        elif kind < 0.78:
-            deadline, time_text = "{day: 30, month: 11, every: year}", "trước ngày 30/11"
-        elif kind < 0.86:
-            deadline = (f"[{{label: pilot, quarter: I, year: {start_year + 1}}}, "
-                        f"{{label: all-units, quarter: I, year: {end_year}}}]")
-            time_text = f"Quý I/{start_year + 1} thí điểm Quý I/{end_year} tất cả"
-        elif kind < 0.92:
-            deadline, time_text = f"{{half: 1, year: {year}}}", f"6 tháng đầu năm {year}"
-        elif kind < 0.96:
-            deadline, time_text = f"{{month: {rng.randint(1, 12)}, year: {year}}}", "tháng"
-        else:
-            deadline, time_text = "ongoing", "Thường xuyên"
-        verb, thing = rng.choice(VERBS), rng.choice(OBJECTS)
-        lines += [f'  - id: "{number}"', f"    title: {verb} {thing} {number}",
-                  f"    title_en: Task {number}",
-                  f"    content: {verb} {thing} tại các cơ quan, đơn vị (nhiệm vụ {number})",
-                  f"    lead: {lead}", "    support: [cqlq]", f'    time_text: "{time_text}"',
-                  f"    deadline: {deadline}"]
+    head = {"format": "civreform-plan/1",
+            "plan": {"id": plan_id, "number": f"{plan_id}/KH-UBND", "issued": f"{start_year}-08-14",
+                     "title": f"Kế hoạch tổng hợp {plan_id}",
+                     "period": {"start": f"{start_year}-09-01", "end": f"{end_year}-12-31"}},
+            "agencies": agencies_data()}
+
+    def task_entries():
+        for number in range(1, tasks + 1):
+            roll = rng.random()
+            if roll < 0.08:
+                lead = rng.choice([["sbn"], ["huyen"], ["sbn", "huyen"]])  # reported member by member
+            elif roll < 0.13:
+                lead = [f"d{rng.randrange(len(DISTRICTS)):02d}"]
+            else:
+                lead = [f"s{rng.randrange(len(DEPARTMENTS)):02d}"]
+            kind = rng.random()
+            year = rng.randint(start_year, end_year)
+            quarter = ROMAN[rng.randrange(4)]
+            if kind < 0.55:
+                deadline, time_text = {"quarter": quarter, "year": year}, f"Quý {quarter} năm {year}"
+            elif kind < 0.70:
+                deadline, time_text = {"quarter": quarter, "every": "year"}, f"Quý {quarter} hàng năm"
+            elif kind < 0.78:
+                deadline, time_text = {"day": 30, "month": 11, "every": "year"}, "trước ngày 30/11"
+            elif kind < 0.86:
+                deadline = [{"label": "pilot", "quarter": "I", "year": start_year + 1},
+                            {"label": "all-units", "quarter": "I", "year": end_year}]
+                time_text = f"Quý I/{start_year + 1} thí điểm Quý I/{end_year} tất cả"
+            elif kind < 0.92:
+                deadline, time_text = {"half": 1, "year": year}, f"6 tháng đầu năm {year}"
+            elif kind < 0.96:
+                deadline, time_text = {"month": rng.randint(1, 12), "year": year}, "tháng"
+            else:
+                deadline, time_text = "ongoing", "Thường xuyên"
+            verb, thing = rng.choice(VERBS), rng.choice(OBJECTS)
+            yield {"id": str(number), "title": f"{verb} {thing} {number}", "title_en": f"Task {number}",
+                   "content": f"{verb} {thing} tại các cơ quan, đơn vị (nhiệm vụ {number})",
+                   "lead": lead, "support": ["cqlq"], "time_text": time_text, "deadline": deadline}
+
+    return head, task_entries()
+
+
+def _flow(value) -> str:
+    """A small value in YAML flow style (our generated values need no quoting)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return str(value)
+
+
+def plan_yaml(plan_id: str, tasks: int, seed: int = 1) -> str:
+    """The plan as YAML text (written directly: yaml.dump is too slow for 100k tasks)."""
+    head, entries = plan_data(plan_id, tasks, seed)
+    plan = head["plan"]
+    lines = [f"format: {head['format']}", "plan:", f"  id: {plan['id']}", f"  number: {plan['number']}",
+             f"  issued: {plan['issued']}", f"  title: {plan['title']}", "  period:",
+             f"    start: {plan['period']['start']}", f"    end: {plan['period']['end']}", "agencies:"]
+    for agency in head["agencies"]:
+        lines.append(f"  - code: {agency['code']}")
+        lines += [f"    {key}: {_flow(value)}" for key, value in agency.items() if key != "code"]
+    lines.append("tasks:")
+    for task in entries:
+        lines.append(f'  - id: "{task["id"]}"')
+        lines += [f'    {key}: "{value}"' if key == "time_text" else f"    {key}: {_flow(value)}"
+                  for key, value in task.items() if key != "id"]
     return "\n".join(lines) + "\n"
 
 
 def write_plan(path: Path, plan_id: str, tasks: int, seed: int = 1) -> Path:
+    """The plan as YAML, or as JSON when path ends in .json (same plan for the same seed)."""
+    if path.suffix == ".json":
+        import json
+
+        head, entries = plan_data(plan_id, tasks, seed)
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "tasks": [\n')
+            for index, task in enumerate(entries):
+                handle.write((",\n" if index else "") + json.dumps(task, ensure_ascii=False))
+            handle.write("\n]}\n")
+        return path
     path.write_text(plan_yaml(plan_id, tasks, seed), encoding="utf-8")
     return path
 

@@ -72,9 +72,18 @@ def bench_size(tasks: int, events_per_task: int, repeat: int, work: Path) -> dic
     env = {**os.environ, "CIVREFORM_DB": str(db), "CIVREFORM_TODAY": "2026-11-27"}
     measure(civreform("load"), env)  # the bundled plan: the database exists before the timed load
     load_wall, load_mib, _ = measure(civreform("load", str(plan)), env)
+    plan_json = folder / "plan.json"
+    helper(f"from pathlib import Path; from benchmarks.generate import write_plan; "
+           f"write_plan(Path({str(plan_json)!r}), 'gen-{tasks}', {tasks}, seed={tasks})")
+    json_env = {**env, "CIVREFORM_DB": str(folder / "json.db")}
+    measure(civreform("load"), json_env)
+    json_wall, json_mib, _ = measure(civreform("load", str(plan_json)), json_env)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{folder / 'json.db'}{suffix}").unlink(missing_ok=True)
     events = int(helper(f"from pathlib import Path; from benchmarks.generate import add_events; "
                         f"print(add_events(Path({str(db)!r}), {tasks * events_per_task}, seed={tasks}))"))
     results = {"tasks": tasks, "events": events, "load_s": load_wall, "load_peak_mib": load_mib,
+               "load_json_s": json_wall, "load_json_peak_mib": json_mib,
                "plan_mib": plan.stat().st_size / 2**20}
     results["overdue_csv"] = repeated(civreform("overdue", "--as-of", AS_OF, "--format", "csv"), env, repeat)
     results["overdue_today_csv"] = repeated(civreform("overdue", "--format", "csv"), env, repeat)
@@ -129,12 +138,13 @@ def bench_taskwarrior(db: Path, folder: Path, repeat: int) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| tasks | events | load s (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
+    lines = ["| tasks | events | load YAML s (MiB) | load JSON s (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
              "upcoming csv s (MiB, rows) | overdue table s | record s (MiB) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r['tasks']:,} | {r['events']:,} | {r['load_s']:.2f} ({r['load_peak_mib']:.0f}) | "
+            f"{r['load_json_s']:.2f} ({r['load_json_peak_mib']:.0f}) | "
             f"{r['overdue_csv']['median_s']:.2f} ({r['overdue_csv']['peak_mib']:.0f}, {r['overdue_csv']['lines'] - 1:,}) | "
             f"{r['overdue_today_csv']['median_s']:.2f} ({r['overdue_today_csv']['lines'] - 1:,}) | "
             f"{r['upcoming_csv']['median_s']:.2f} ({r['upcoming_csv']['peak_mib']:.0f}, {r['upcoming_csv']['lines'] - 1:,}) | "

@@ -61,8 +61,7 @@ class DeadlineSpec:
             return month_end(year, self.month)
         if self.kind == "date":
             # A yearly 29/02 falls on the last day of February in common years.
-            last = calendar.monthrange(year, self.month)[1]
-            return date(year, self.month, min(self.day, last))
+            return date(year, self.month, min(self.day, days_in_month(year, self.month)))
         if self.kind == "year-end":
             return date(year, 12, 31)
         raise DeadlineError(f"a deadline of kind {self.kind!r} has no due date")
@@ -75,8 +74,17 @@ class Milestone:
     label_vi: str | None = None
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
+
 def month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return date(year, month, days_in_month(year, month))
 
 
 def quarter_end(year: int, quarter: int) -> date:
@@ -101,7 +109,7 @@ def checked_date(year: int, month: int, day: int, written: str) -> date:
     """date(year, month, day), or an error that says why the written date is impossible."""
     if not 1 <= month <= 12:
         raise DateInputError(f"{written!r} is not a real date: there is no month {month}")
-    last = calendar.monthrange(year, month)[1]
+    last = days_in_month(year, month)
     if not 1 <= day <= last:
         raise DateInputError(
             f"{written!r} is not a real date: {MONTH_NAMES[month]} {year} has {last} days"

@@ -76,42 +76,43 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             "INSERT INTO agency_members (plan_id, group_code, member_code) VALUES (?, ?, ?)",
             [(plan.id, a.code, m) for a in plan.agencies for m in a.members],
         )
-        milestone_count = 0
+        task_rows, agency_rows, member_rows, milestone_rows = [], [], [], []
+        expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
         for number, task in enumerate(plan.tasks, 1):
-            members: list[tuple[str, str]] = []
+            members: dict[str, str] = {}
             for lead in task.lead:
-                for member in expand_members(plan, lead):
-                    if member not in [m for m, _ in members]:
-                        members.append((member, lead))
-            per_member = any(m != via for m, via in members)
-            conn.execute(
-                """INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
-                     support_text, time_text, deadline, note, target, per_member, lead_codes)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                for member in expanded[lead]:
+                    members.setdefault(member, lead)
+            per_member = any(member != via for member, via in members.items())
+            task_rows.append(
                 (plan.id, task.id, task.seq, task.section, task.title, task.title_en, task.content, task.content_en,
                  task.lead_text, task.support_text, task.time_text,
                  json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False), task.note,
                  json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member),
-                 ",".join(task.lead)),
-            )
-            conn.executemany(
-                "INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) VALUES (?, ?, ?, ?, ?)",
-                [(plan.id, task.id, "lead", code, seq) for seq, code in enumerate(task.lead, 1)]
-                + [(plan.id, task.id, "support", code, seq) for seq, code in enumerate(task.support, 1)],
-            )
+                 ",".join(task.lead)))
+            agency_rows += [(plan.id, task.id, "lead", code, seq) for seq, code in enumerate(task.lead, 1)]
+            agency_rows += [(plan.id, task.id, "support", code, seq) for seq, code in enumerate(task.support, 1)]
             if per_member:
-                conn.executemany(
-                    "INSERT INTO task_members (plan_id, task_id, agency_code, via) VALUES (?, ?, ?, ?)",
-                    [(plan.id, task.id, member, via) for member, via in members],
-                )
-            conn.executemany(
-                "INSERT INTO milestones (plan_id, task_id, label, label_vi, due, seq) VALUES (?, ?, ?, ?, ?, ?)",
-                [(plan.id, task.id, m.label, m.label_vi, m.due.isoformat(), seq)
-                 for seq, m in enumerate(task.milestones, 1)],
-            )
-            milestone_count += len(task.milestones)
-            if progress is not None:
+                member_rows += [(plan.id, task.id, member, via) for member, via in members.items()]
+            milestone_rows += [(plan.id, task.id, m.label, m.label_vi, m.due.isoformat(), seq)
+                               for seq, m in enumerate(task.milestones, 1)]
+            if progress is not None and number % 1000 == 0:
                 progress(number, len(plan.tasks))
+        # One statement per table: executemany over all rows is several times faster
+        # than a handful of statements per task.
+        conn.executemany(
+            """INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
+                 support_text, time_text, deadline, note, target, per_member, lead_codes)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", task_rows)
+        conn.executemany("INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) VALUES (?, ?, ?, ?, ?)",
+                         agency_rows)
+        conn.executemany("INSERT INTO task_members (plan_id, task_id, agency_code, via) VALUES (?, ?, ?, ?)",
+                         member_rows)
+        conn.executemany("INSERT INTO milestones (plan_id, task_id, label, label_vi, due, seq) VALUES (?, ?, ?, ?, ?, ?)",
+                         milestone_rows)
+        milestone_count = len(milestone_rows)
+        if progress is not None:
+            progress(len(plan.tasks), len(plan.tasks))
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
         orphaned = conn.execute("SELECT count(*) FROM orphan_event_view WHERE plan_id = ?", (plan.id,)).fetchone()[0]
     return LoadResult(plan.id, plan.number, replaced, len(plan.tasks), milestone_count, len(plan.agencies),

@@ -132,3 +132,45 @@ def test_an_unreadable_time_text_without_deadline_is_refused(tmp_path):
         "    time_text: khi có điều kiện\n", 1))
     with pytest.raises(PlanFileError, match="cannot read the deadline 'khi có điều kiện'"):
         read_plan_file(path)
+
+
+def _as_json(tmp_path, edit=None):
+    """The bundled plan written as JSON (the same structure), optionally edited."""
+    import json
+
+    import yaml
+
+    data = yaml.load(PLAN.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # every scalar a string
+    for task in data["tasks"]:
+        for rule in ([task["deadline"]] if isinstance(task.get("deadline"), dict) else task.get("deadline") or []):
+            if isinstance(rule, dict):
+                for key in ("year", "day", "month", "half"):
+                    if key in rule:
+                        rule[key] = int(rule[key])
+        if "target" in task:
+            task["target"]["percent"] = int(task["target"]["percent"])
+            task["target"]["year"] = int(task["target"]["year"])
+    if edit is not None:
+        edit(data)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def test_a_json_plan_reads_the_same_as_the_yaml(tmp_path):
+    from_yaml, from_json = read_plan_file(PLAN), read_plan_file(_as_json(tmp_path))
+    assert [(t.id, t.content, t.lead, t.support, t.milestones) for t in from_json.tasks] == \
+        [(t.id, t.content, t.lead, t.support, t.milestones) for t in from_yaml.tasks]
+    assert [(a.code, a.members) for a in from_json.agencies] == [(a.code, a.members) for a in from_yaml.agencies]
+
+
+def test_a_bad_json_plan_still_names_its_line(tmp_path):
+    def impossible(data):
+        next(t for t in data["tasks"] if t["id"] == "IV.2-plan")["deadline"] = {"date": "2013-09-31"}
+
+    path = _as_json(tmp_path, impossible)
+    with pytest.raises(PlanFileError) as caught:
+        read_plan_file(path)
+    text = path.read_text(encoding="utf-8")
+    assert caught.value.line == line_of(text, '"date": "2013-09-31"')
+    assert "September 2013 has 30 days" in str(caught.value)
