@@ -184,3 +184,16 @@ def test_several_plans_live_in_one_database(cli, loaded, tmp_path):
     assert cli.json("--plan", "other-plan", "show", "13")["plan"] == "other-plan"
     assert cli.json("--plan", "55/KH-UBND", "show", "13")["plan"] == "nd-55-2013"
     assert len(cli.json("overdue", "--as-of", "2013-10-01")) == 4
+
+
+def test_views_make_the_file_useful_on_its_own(cli, loaded):
+    from tests.conftest import sql_rows
+
+    rows = sql_rows(loaded, "SELECT task_id, milestone, due, lead, lead_names FROM milestone_view ORDER BY due, task_id")
+    assert len(rows) == 34
+    assert ("21", "main", "2013-09-30", "stc", "Sở Tài chính") in rows
+    assert sql_rows(loaded, "SELECT lead, support, first_due, last_due FROM task_view WHERE task_id = '13'") == [
+        ("snv", "sbn,ubnd-huyen", "2014-03-31", "2015-03-31")]
+    cli("record", "21", "--status", "in-progress", "--on", "2013-09-01")
+    cli("record", "21", "--status", "done", "--on", "2013-09-15")
+    assert sql_rows(loaded, "SELECT task_id, status FROM latest_progress_view") == [("21", "done")]
