@@ -375,68 +375,7 @@ def show(
         else:
             render.write_markdown(rows, [(c, c) for c in columns], sys.stdout)
         return
-    show_task_table(detail, when)
-
-
-def show_task_table(detail: dict, when: date) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from civreform import render
-
-    console = render.make_console()
-    vi = _settings().lang == "vi"
-    names = detail["agency_names"]
-
-    def agency_list(codes):
-        return "; ".join(f"{names[c]['name'] if vi else names[c]['name_en'] or names[c]['name']} ({c})" for c in codes)
-
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column(overflow="fold")
-    lines = [
-        ("Task", f"{detail['id']} ({detail['plan']})"),
-        ("Title", detail["title"] if vi else detail["title_en"] or detail["title"]),
-        ("Content", detail["content"] if vi else detail["content_en"] or detail["content"]),
-        ("Lead", agency_list(detail["lead"])), ("Lead (source)", detail["lead_text"]),
-        ("Support", agency_list(detail["support"])), ("Support (source)", detail["support_text"]),
-        ("Deadline (source)", detail["time_text"]), ("Standing", standing_label(detail["standing"])),
-    ]
-    if detail.get("note"):
-        lines.append(("Note", detail["note"]))
-    if detail.get("target"):
-        target = detail["target"]
-        lines.append(("Target", target.get("text" if vi else "text_en") or target.get("text", "")))
-    for key, value in lines:
-        facts.add_row(Text(key), Text(render.visible(value or "")))
-    console.print(facts)
-    if detail["milestones"]:
-        table = Table(title=Text(f"Milestones as of {when.isoformat()}"), title_justify="left")
-        for header in ("Milestone", "Due", "Status", "%", "Done on", "Standing"):
-            table.add_column(header)
-        for m in detail["milestones"]:
-            status = status_label(m["status"]) + (f" ({m['units_done']}/{m['units']})" if m["units"] > 1 else "")
-            table.add_row(Text(m["label"] + (f" — {m['label_vi']}" if m["label_vi"] and vi else "")),
-                          m["due"], Text(status), "" if m["percent"] is None else f"{m['percent']}%",
-                          m["done_on"] or "", standing_label(m["standing"]))
-        console.print(table)
-    else:
-        console.print(Text(f"Ongoing (no due date); latest status: {status_label(detail.get('status'))}"))
-    if detail["members"]:
-        labels = [m["label"] for m in detail["milestones"]]
-        table = Table(title=Text("Reports by agency (✓ done)"), title_justify="left")
-        table.add_column("Agency")
-        for milestone in labels:
-            table.add_column(milestone)
-        by_agency: dict[str, dict] = {}
-        for member in detail["members"]:
-            entry = by_agency.setdefault(member["agency"], {"name": member["name"]})
-            mark = "✓" if member["status"] == "done" else (
-                "overdue" if member["standing"] == "overdue" else status_label(member["status"]))
-            entry[member["milestone"]] = mark
-        for code, entry in by_agency.items():
-            table.add_row(Text(f"{entry['name']} ({code})"), *[Text(entry.get(m, "")) for m in labels])
-        console.print(table)
+    render.write_task_detail(detail, when, vi=_settings().lang == "vi")
 
 
 # ── overdue, upcoming ───────────────────────────────────────────────────────

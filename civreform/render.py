@@ -152,3 +152,72 @@ def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_colu
     if fmt == "markdown":
         return write_markdown(rows, table_columns, out)
     return write_table(rows, table_columns, title, empty)
+
+
+def write_task_detail(detail: dict, when, vi: bool = False) -> None:
+    """`show` on a terminal: the task's facts, its milestones, and for a task every
+    member reports on, who has reported done, milestone by milestone."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from civreform.deadlines import STANDING_LABELS_VI, STATUS_LABELS_VI
+
+    def standing(value):
+        return STANDING_LABELS_VI.get(value, value) if vi else value or ""
+
+    def status(value):
+        return STATUS_LABELS_VI.get(value, value) if vi else value or ""
+
+    console = make_console()
+    names = detail["agency_names"]
+
+    def agency_list(codes):
+        return "; ".join(f"{names[c]['name'] if vi else names[c]['name_en'] or names[c]['name']} ({c})" for c in codes)
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    lines = [
+        ("Task", f"{detail['id']} ({detail['plan']})"),
+        ("Title", detail["title"] if vi else detail["title_en"] or detail["title"]),
+        ("Content", detail["content"] if vi else detail["content_en"] or detail["content"]),
+        ("Lead", agency_list(detail["lead"])), ("Lead (source)", detail["lead_text"]),
+        ("Support", agency_list(detail["support"])), ("Support (source)", detail["support_text"]),
+        ("Deadline (source)", detail["time_text"]), ("Standing", standing(detail["standing"])),
+    ]
+    if detail.get("note"):
+        lines.append(("Note", detail["note"]))
+    if detail.get("target"):
+        target = detail["target"]
+        lines.append(("Target", target.get("text" if vi else "text_en") or target.get("text", "")))
+    for key, value in lines:
+        facts.add_row(Text(key), Text(visible(value or "")))
+    console.print(facts)
+    if detail["milestones"]:
+        table = Table(title=Text(f"Milestones as of {when.isoformat()}"), title_justify="left")
+        for header in ("Milestone", "Due", "Status", "%", "Done on", "Standing"):
+            table.add_column(header)
+        for m in detail["milestones"]:
+            units = f" ({m['units_done']}/{m['units']})" if m["units"] > 1 else ""
+            label = m["label"] + (f" — {m['label_vi']}" if m["label_vi"] and vi else "")
+            table.add_row(*(Text(visible(cell)) for cell in (
+                label, m["due"], status(m["status"]) + units, "" if m["percent"] is None else f"{m['percent']}%",
+                m["done_on"] or "", standing(m["standing"]))))
+        console.print(table)
+    else:
+        console.print(Text(f"Ongoing (no due date); latest status: {status(detail.get('status'))}"))
+    if detail["members"]:
+        labels = [m["label"] for m in detail["milestones"]]
+        table = Table(title=Text("Reports by agency (✓ done)"), title_justify="left")
+        table.add_column("Agency")
+        for milestone in labels:
+            table.add_column(Text(milestone))
+        by_agency: dict[str, dict] = {}
+        for member in detail["members"]:
+            entry = by_agency.setdefault(member["agency"], {"name": member["name"]})
+            mark = "✓" if member["status"] == "done" else (
+                "overdue" if member["standing"] == "overdue" else status(member["status"]))
+            entry[member["milestone"]] = mark
+        for code, entry in by_agency.items():
+            table.add_row(Text(visible(f"{entry['name']} ({code})")), *[Text(entry.get(m, "")) for m in labels])
+        console.print(table)
