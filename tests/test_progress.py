@@ -104,6 +104,10 @@ def test_per_agency_progress_on_task_1(cli, loaded):
     assert [(r["task"], r["milestone"]) for r in own if r["task"] == "1"] == [("1", "2014")]
     other = cli.json("overdue", "--as-of", "2015-01-01", "--agency", "nghia hung")
     assert [(r["task"], r["milestone"]) for r in other if r["task"] == "1"] == [("1", "2013"), ("1", "2014")]
+    cli("record", "2", "--status", "in-progress", "--on", "2013-11-01")
+    assert [(h["task"], h["agency"]) for h in cli.json("history", "--agency", "hai hau")] == [("1", "hai-hau")]
+    assert [h["task"] for h in cli.json("history", "--agency", "ubnd cap huyen")] == ["1"]  # the group's members
+    assert [h["task"] for h in cli.json("history")] == ["2", "1"]
 
 
 def test_group_milestone_is_done_when_every_member_is(cli, loaded):
