@@ -339,6 +339,9 @@ def _check_header(path: Path) -> None:
     page_count = int.from_bytes(header[28:32], "big")
     change_counter, valid_for = header[24:28], header[92:96]
     size = path.stat().st_size
+    wal = Path(f"{name}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return  # a checkpoint cut short can leave the file short; SQLite completes it from the WAL
     if change_counter == valid_for and page_count and size < page_count * page_size:
         raise DatabaseError(f"{name}: the database file is damaged (truncated: {size} bytes, its header "
                             f"says {page_count * page_size}); restore it from a backup")
