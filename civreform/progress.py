@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 
 from civreform import reports
 from civreform.db import write_transaction
-from civreform.deadlines import STATUSES, parse_user_date, standing
+from civreform.deadlines import STATUSES, parse_user_date
 from civreform.errors import CivreformError, DateInputError, NotFoundError, ProgressError
 
 
@@ -169,9 +169,10 @@ def record(conn: sqlite3.Connection, *, today: date, **fields) -> dict:
     result["standing"] = state["standing"]
     result["units_done"], result["units"] = state["units_done"], state["units"]
     if draft.agency and state["units"] > 1:
-        done_on = draft.on if draft.status == "done" else None
-        member_done = _unit_done(conn, draft.plan_id, draft.task_id, draft.milestone, draft.agency, today)
-        result["agency_standing"] = standing(draft.due, done_on if member_done else None, today)
+        # The member's own standing, from the same query the reports use.
+        scope = reports.resolve_agency(conn, draft.agency, draft.plan_id)
+        own = reports.milestone_states(conn, today, plan_id=draft.plan_id, task_id=draft.task_id, scope=scope)
+        result["agency_standing"] = next(s["standing"] for s in own if s["milestone"] == draft.milestone)
     return result
 
 

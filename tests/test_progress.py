@@ -257,3 +257,12 @@ def test_import_errors_are_one_clear_message(cli, loaded, tmp_path):
     header = tmp_path / "header.csv"
     header.write_text("id,state\n21,done\n", encoding="utf-8")
     assert "missing column(s) task, status" in cli("import", header, expect=3).stderr
+
+
+def test_a_members_standing_after_a_repeated_done_report_keeps_its_first_done_day(cli, loaded):
+    cli("record", "1", "--status", "done", "--agency", "hai hau", "--on", "2013-12-20")
+    out = cli("record", "1", "--status", "done", "--agency", "hai hau", "--milestone", "2013", "--on", "2014-02-01",
+              "--evidence", "Báo cáo số 5/BC-UBND").stdout
+    assert "hai-hau: done-on-time" in out  # done since 2013-12-20, before the due date
+    member = next(m for m in cli.json("show", "1")["members"] if m["agency"] == "hai-hau" and m["milestone"] == "2013")
+    assert member["standing"] == "done-on-time"
