@@ -212,29 +212,16 @@ def label(row: dict, key: str) -> str:
     return row.get(key) or ""
 
 
-def standing_label(value: str | None) -> str:
-    from civreform.deadlines import STANDING_LABELS_VI
-
-    if value and _settings().lang == "vi":
-        return STANDING_LABELS_VI.get(value, value)
-    return value or ""
-
-
-def status_label(value: str | None) -> str:
-    from civreform.deadlines import STATUS_LABELS_VI
-
-    if value and _settings().lang == "vi":
-        return STATUS_LABELS_VI.get(value, value)
-    return value or ""
-
-
 def for_table(rows, title_key: str = "title"):
     """Rows with the language-dependent display fields the tables show."""
+    from civreform.render import standing_label, status_label
+
+    vi = _settings().lang == "vi"
     for row in rows:
         shown = dict(row)
         shown["_title"] = label(row, title_key)
-        shown["_standing"] = standing_label(row.get("standing"))
-        shown["_status"] = status_label(row.get("status"))
+        shown["_standing"] = standing_label(row.get("standing"), vi)
+        shown["_status"] = status_label(row.get("status"), vi)
         percent = row.get("percent")
         shown["_percent"] = "" if percent is None else f"{percent}%"
         if row.get("units") and row["units"] > 1:

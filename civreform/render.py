@@ -154,19 +154,30 @@ def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_colu
     return write_table(rows, table_columns, title, empty)
 
 
+def standing_label(value: str | None, vi: bool) -> str:
+    """A standing as tables show it: the code, or the Vietnamese report category."""
+    from civreform.deadlines import STANDING_LABELS_VI
+
+    return STANDING_LABELS_VI.get(value, value) if value and vi else value or ""
+
+
+def status_label(value: str | None, vi: bool) -> str:
+    from civreform.deadlines import STATUS_LABELS_VI
+
+    return STATUS_LABELS_VI.get(value, value) if value and vi else value or ""
+
+
 def write_task_detail(detail: dict, when, vi: bool = False) -> None:
     """`show` on a terminal: the task's facts, its milestones, and for a task every
     member reports on, who has reported done, milestone by milestone."""
     from rich.table import Table
     from rich.text import Text
 
-    from civreform.deadlines import STANDING_LABELS_VI, STATUS_LABELS_VI
-
     def standing(value):
-        return STANDING_LABELS_VI.get(value, value) if vi else value or ""
+        return standing_label(value, vi)
 
     def status(value):
-        return STATUS_LABELS_VI.get(value, value) if vi else value or ""
+        return status_label(value, vi)
 
     console = make_console()
     names = detail["agency_names"]
