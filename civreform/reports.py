@@ -612,6 +612,7 @@ def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | Non
                 for state in milestone_states(conn, as_of, plan_id=plan_id, due_from=first, due_until=last)
                 if state["status"] != "done"]
 
+    ahead = open_due(as_of, as_of + timedelta(days=max(days, 30)))  # one query serves both look-aheads
     plans = list_plans(conn)
     if plan_id:
         plans = [p for p in plans if p["plan"] == plan_id]
@@ -628,7 +629,7 @@ def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | Non
         "changes": list(history(conn, plan_id=plan_id, since=start, until=as_of)),
         # due in the last N days and not done by the day before as_of: newly overdue
         "became_overdue": open_due(as_of - timedelta(days=days), as_of - timedelta(days=1)),
-        "due_soon": open_due(as_of, as_of + timedelta(days=days)),
-        "due_30": open_due(as_of, as_of + timedelta(days=30)),
+        "due_soon": [item for item in ahead if item["due"] <= (as_of + timedelta(days=days)).isoformat()],
+        "due_30": [item for item in ahead if item["due"] <= (as_of + timedelta(days=30)).isoformat()],
         "agencies_by_overdue": overdue_by_agency(conn, as_of, plan_id),
     }
