@@ -86,6 +86,13 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _db_name() -> str:
+    """The database file this invocation uses, for error messages."""
+    from civreform.db import resolve_db_path
+
+    return str(resolve_db_path(_settings().db_option)[0])
+
+
 def reported(command):
     """Turn civreform's errors (and database errors) into one line on stderr and an exit code."""
 
@@ -102,15 +109,10 @@ def reported(command):
         except sqlite3.Error as error:
             from civreform.db import describe_sqlite_error
 
-            from civreform.db import resolve_db_path
-
-            raise fail(describe_sqlite_error(str(resolve_db_path(_settings().db_option)[0]), error), 3) from None
+            raise fail(describe_sqlite_error(_db_name(), error), 3) from None
         except UnicodeDecodeError:
             # Only the database hands us undecodable text (files we read decode it themselves).
-            from civreform.db import resolve_db_path
-
-            name = resolve_db_path(_settings().db_option)[0]
-            raise fail(f"{name}: the database file is damaged (text that is not UTF-8); "
+            raise fail(f"{_db_name()}: the database file is damaged (text that is not UTF-8); "
                        "restore it from a backup", 3) from None
         except BrokenPipeError:
             # The reader went away (| head): stop quietly, as other Unix tools do.

@@ -292,9 +292,8 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
     # On read-only media SQLite cannot create the -wal/-shm files WAL mode needs:
     # open the file immutable, so reports still work and any write is refused.
     read_only_media = exists and not os.access(path.parent, os.W_OK)
-    wal = Path(f"{name}-wal")
-    if read_only_media and wal.exists() and wal.stat().st_size > 0:
-        raise DatabaseError(f"{name}: the folder is read-only and {wal.name} holds changes not yet in the "
+    if read_only_media and _wal_has_changes(path):
+        raise DatabaseError(f"{name}: the folder is read-only and {path.name}-wal holds changes not yet in the "
                             "database file; copy both files to a writable folder to read them")
     target = f"{path.resolve().as_uri()}?mode=ro&immutable=1" if read_only_media else name
     try:
@@ -325,6 +324,12 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
     return Database(path=path, conn=conn, created=not exists)
 
 
+def _wal_has_changes(path: Path) -> bool:
+    """Whether the database's -wal file holds frames not yet copied into the file."""
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
 def _check_header(path: Path) -> None:
     """Cheap checks before SQLite touches the file: the magic string, and a file
     shorter than its own header says (a truncated copy). Damage deeper inside is
@@ -339,8 +344,7 @@ def _check_header(path: Path) -> None:
     page_count = int.from_bytes(header[28:32], "big")
     change_counter, valid_for = header[24:28], header[92:96]
     size = path.stat().st_size
-    wal = Path(f"{name}-wal")
-    if wal.exists() and wal.stat().st_size > 0:
+    if _wal_has_changes(path):
         return  # a checkpoint cut short can leave the file short; SQLite completes it from the WAL
     if change_counter == valid_for and page_count and size < page_count * page_size:
         raise DatabaseError(f"{name}: the database file is damaged (truncated: {size} bytes, its header "

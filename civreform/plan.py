@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from civreform.deadlines import DeadlineSpec, Milestone, milestones_for, parse_time_text, read_quarter
+from civreform.deadlines import (
+    DeadlineSpec, Milestone, checked_date, milestones_for, parse_time_text, parse_user_date, read_quarter,
+)
 from civreform.errors import DateInputError, DeadlineError, PlanFileError
 
 FORMAT = "civreform-plan/1"
@@ -247,8 +249,6 @@ class _Validator:
         return str(value).strip()
 
     def date_field(self, mapping: _Located, key: str, what: str) -> date:
-        from civreform.deadlines import parse_user_date
-
         raw = mapping.get(key)
         line = self.line_of(mapping, key)
         if not isinstance(raw, str):
@@ -492,8 +492,6 @@ class _Validator:
             if "day" in rule:
                 day = rule["day"]
                 check_year = year if year is not None else 2000  # 2000: 29/02 exists
-                from civreform.deadlines import checked_date
-
                 try:
                     checked_date(check_year, month, day if isinstance(day, int) else -1, f"{day}/{month}")
                 except DateInputError as error:
