@@ -22,19 +22,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cli_command() -> list[str]:
+    """The `civreform` script of this virtualenv, as users run it; else `python -m civreform`."""
+    script = Path(sys.executable).parent / "civreform"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "civreform"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="civreform-startup-"))
     env = {**os.environ, "CIVREFORM_DB": str(folder / "civreform.db"), "CIVREFORM_AS_OF": "2014-01-01"}
-    subprocess.run([sys.executable, "-m", "civreform", "load"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    # Bytecode as an installed package has it (pip compiles on install); with
+    # PYTHONDONTWRITEBYTECODE a source tree would recompile civreform on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    civreform = cli_command()
+    subprocess.run([*civreform, "load"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    print(f"civreform command: {' '.join(civreform)}")
     commands = {
         "import typer": [sys.executable, "-c", "import typer"],
-        "overdue --format csv": [sys.executable, "-m", "civreform", "overdue", "--format", "csv"],
+        "overdue --format csv": [*civreform, "overdue", "--format", "csv"],
         "import typer, rich.table, rich.console": [sys.executable, "-c", "import typer, rich.table, rich.console"],
-        "overdue (table)": [sys.executable, "-m", "civreform", "overdue"],
+        "overdue (table)": [*civreform, "overdue"],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(3):  # warm the file cache
