@@ -26,7 +26,8 @@ def busy_timeout_ms() -> int:
     except ValueError:
         return DEFAULT_BUSY_TIMEOUT_MS
 OUR_TABLES = {"plans", "agencies", "agency_members", "tasks", "task_agencies", "task_members",
-              "milestones", "events", "_sqlite_migrations", "sqlite_sequence"}
+              "milestones", "events", "unit_now", "milestone_now", "milestone_report",
+              "_sqlite_migrations", "sqlite_sequence"}
 
 
 def default_db_path() -> Path:
@@ -208,11 +209,160 @@ UPDATE tasks SET lead_codes = coalesce((SELECT group_concat(agency_code, ',') FR
     AND ta.role = 'lead' ORDER BY ta.seq)), '');
 """
 
+
+def _current_state_select(key: list[str], index_status: str) -> str:
+    """The state a unit is in after all its events: the latest event (by day, then by
+    order of recording), and when it is done, the first day it was done since the
+    last report that was not "done". `key` names the unit's columns in events."""
+    same = " AND ".join(f"{{a}}.{column} = e.{column}" for column in key)
+    return f"""
+  SELECT {", ".join(f"e.{column}" for column in key)}, e.happened_on, e.id, e.status, e.percent,
+    CASE WHEN e.status = 'done' THEN (
+      SELECT min(d.happened_on) FROM events d INDEXED BY {index_status}
+      WHERE {same.format(a="d")} AND d.status = 'done' AND d.happened_on >= coalesce((
+        SELECT max(o.happened_on) FROM events o INDEXED BY {index_status}
+        WHERE {same.format(a="o")} AND o.status IN ('not-started', 'in-progress', 'blocked')), ''))
+    END"""
+
+
+_UNIT_KEY = ["plan_id", "task_id", "milestone", "agency"]
+_MILESTONE_KEY = ["plan_id", "task_id", "milestone"]
+_UNIT_STATE = _current_state_select(_UNIT_KEY, "events_by_unit_status")
+_MILESTONE_STATE = _current_state_select(_MILESTONE_KEY, "events_by_milestone_status")
+
+
+def _latest_for(key: list[str], source: str) -> str:
+    return (" AND ".join(f"e.{column} = {source}.{column}" for column in key)
+            + " ORDER BY e.happened_on DESC, e.id DESC LIMIT 1")
+
+
+# Every unit's current state worked out from all the events (to fill and to check the tables).
+_UNIT_STATE_FROM_EVENTS = f"""{_UNIT_STATE}
+  FROM (SELECT DISTINCT plan_id, task_id, milestone, agency FROM events) k
+  JOIN events e ON e.id = (SELECT e.id FROM events e INDEXED BY events_by_unit WHERE {_latest_for(_UNIT_KEY, "k")})"""
+_MILESTONE_STATE_FROM_EVENTS = f"""{_MILESTONE_STATE}
+  FROM (SELECT DISTINCT plan_id, task_id, milestone FROM events) k
+  JOIN events e ON e.id = (SELECT e.id FROM events e INDEXED BY events_by_milestone WHERE {_latest_for(_MILESTONE_KEY, "k")})"""
+
+
+# A milestone's state from its units' current state: one unit (c: milestone_now), or
+# every member of the leading group (c: unit_now, one row per member) -- done when all
+# members are, blocked when any is, its percent the members' average.
+_REPORT_STATE_COLUMNS = "units, units_done, status, percent, last_on, done_on"
+_ONE_UNIT = """1, CAST(c.status IS 'done' AS INTEGER), coalesce(c.status, 'not-started'),
+    CASE WHEN c.status = 'done' THEN 100 WHEN c.status IS NULL OR c.status = 'not-started' THEN coalesce(c.percent, 0)
+         ELSE c.percent END, c.last_on, c.done_on"""
+_MEMBER_UNITS = """count(*), sum(c.status IS 'done'),
+    CASE WHEN sum(c.status IS 'done') = count(*) THEN 'done' WHEN sum(c.status IS 'blocked') > 0 THEN 'blocked'
+         WHEN sum(c.status IN ('in-progress', 'done')) > 0 THEN 'in-progress' ELSE 'not-started' END,
+    CAST(round(avg(CASE WHEN c.status = 'done' THEN 100 ELSE coalesce(c.percent, 0) END)) AS INTEGER),
+    max(c.last_on), CASE WHEN sum(c.status IS 'done') = count(*) THEN max(c.done_on) END"""
+
+# Each unit's current state (one row per task, milestone and reporting agency, and one
+# per milestone whoever reported), kept by a trigger on every insert into events.
+# Reports as of a day on or after a unit's latest event read it in one lookup instead
+# of three index searches over the events; earlier days still work from the events.
+# It holds nothing that the events do not: `civreform check` recomputes and compares.
+CURRENT_STATE_V4 = f"""
+CREATE TABLE unit_now (
+    plan_id TEXT NOT NULL, task_id TEXT NOT NULL, milestone TEXT NOT NULL, agency TEXT NOT NULL,
+    last_on TEXT NOT NULL, last_id INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER, done_on TEXT,
+    PRIMARY KEY (plan_id, task_id, milestone, agency)
+) WITHOUT ROWID;
+CREATE TABLE milestone_now (
+    plan_id TEXT NOT NULL, task_id TEXT NOT NULL, milestone TEXT NOT NULL,
+    last_on TEXT NOT NULL, last_id INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER, done_on TEXT,
+    PRIMARY KEY (plan_id, task_id, milestone)
+) WITHOUT ROWID;
+INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS};
+INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS};
+-- Every milestone in the order reports list them, with what they print and its
+-- current state: a report as of today reads it front to back, with no sort.
+CREATE TABLE milestone_report (
+    due TEXT NOT NULL, plan_id TEXT NOT NULL, task_seq INTEGER NOT NULL, milestone_seq INTEGER NOT NULL,
+    task_id TEXT NOT NULL, label TEXT NOT NULL, label_vi TEXT, title TEXT NOT NULL, title_en TEXT NOT NULL,
+    lead TEXT NOT NULL, per_member INTEGER NOT NULL,
+    units INTEGER NOT NULL, units_done INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER,
+    last_on TEXT, done_on TEXT,
+    PRIMARY KEY (due, plan_id, task_seq, milestone_seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX milestone_report_by_key ON milestone_report (plan_id, task_id, label);
+CREATE TRIGGER events_keep_current_state AFTER INSERT ON events
+BEGIN
+  INSERT OR REPLACE INTO unit_now {_UNIT_STATE}
+    FROM events e INDEXED BY events_by_unit WHERE {_latest_for(_UNIT_KEY, "NEW")};
+  INSERT OR REPLACE INTO milestone_now {_MILESTONE_STATE}
+    FROM events e INDEXED BY events_by_milestone WHERE {_latest_for(_MILESTONE_KEY, "NEW")};
+  UPDATE milestone_report SET ({_REPORT_STATE_COLUMNS}) = (
+      SELECT {_ONE_UNIT} FROM milestone_now c
+      WHERE c.plan_id = NEW.plan_id AND c.task_id = NEW.task_id AND c.milestone = NEW.milestone)
+    WHERE plan_id = NEW.plan_id AND task_id = NEW.task_id AND label = NEW.milestone AND per_member = 0;
+  UPDATE milestone_report SET ({_REPORT_STATE_COLUMNS}) = (
+      SELECT {_MEMBER_UNITS} FROM task_members tm
+      LEFT JOIN unit_now c ON c.plan_id = tm.plan_id AND c.task_id = tm.task_id AND c.milestone = NEW.milestone
+        AND c.agency = tm.agency_code
+      WHERE tm.plan_id = NEW.plan_id AND tm.task_id = NEW.task_id)
+    WHERE plan_id = NEW.plan_id AND task_id = NEW.task_id AND label = NEW.milestone AND per_member = 1;
+END;
+"""
+
+
+def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = None,
+                             table: str = "milestone_report") -> None:
+    """Rewrite milestone_report for one plan (or all) from its milestones and the
+    units' current state. Called inside the transaction that loads the plan."""
+    where = "m.plan_id = :plan" if plan_id is not None else "1 = 1"
+    params = {"plan": plan_id}
+    conn.execute(f"DELETE FROM {table} WHERE :plan IS NULL OR plan_id = :plan", params)  # noqa: S608
+    columns = f"due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, {_REPORT_STATE_COLUMNS}"
+    head = f"""INSERT INTO {table} ({columns})
+      SELECT m.due, m.plan_id, t.seq, m.seq, m.task_id, m.label, m.label_vi, t.title, t.title_en, t.lead_codes,
+             t.per_member,"""
+    conn.execute(f"""{head} {_ONE_UNIT}
+      FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
+      LEFT JOIN milestone_now c ON c.plan_id = m.plan_id AND c.task_id = m.task_id AND c.milestone = m.label
+      WHERE {where} AND t.per_member = 0""", params)  # noqa: S608
+    conn.execute(f"""{head} {_MEMBER_UNITS}
+      FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
+      JOIN task_members tm ON tm.plan_id = m.plan_id AND tm.task_id = m.task_id
+      LEFT JOIN unit_now c ON c.plan_id = m.plan_id AND c.task_id = m.task_id AND c.milestone = m.label
+        AND c.agency = tm.agency_code
+      WHERE {where} AND t.per_member = 1 GROUP BY m.plan_id, m.task_id, m.label""", params)  # noqa: S608
+
+def current_state_differences(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows of unit_now, milestone_now and milestone_report that differ from what the
+    events and the plans say they should be (all zero in a sound database)."""
+    differences = {}
+    for table, expected in (("unit_now", _UNIT_STATE_FROM_EVENTS), ("milestone_now", _MILESTONE_STATE_FROM_EVENTS)):
+        differences[table] = conn.execute(
+            f"""SELECT (SELECT count(*) FROM ({expected} EXCEPT SELECT * FROM {table}))
+                     + (SELECT count(*) FROM (SELECT * FROM {table} EXCEPT {expected}))""").fetchone()[0]  # noqa: S608
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS expected_report AS SELECT * FROM milestone_report WHERE 0")
+    rebuild_milestone_report(conn, None, table="temp.expected_report")
+    differences["milestone_report"] = conn.execute(
+        """SELECT (SELECT count(*) FROM (SELECT * FROM temp.expected_report EXCEPT SELECT * FROM milestone_report))
+                + (SELECT count(*) FROM (SELECT * FROM milestone_report EXCEPT SELECT * FROM temp.expected_report))"""
+    ).fetchone()[0]
+    conn.execute("DROP TABLE temp.expected_report")
+    return differences
+
+
+def rebuild_current_state(conn: sqlite3.Connection) -> None:
+    """Work the current-state tables out again from the events, in one transaction."""
+    with write_transaction(conn):
+        conn.execute("DELETE FROM unit_now")
+        conn.execute("DELETE FROM milestone_now")
+        conn.execute(f"INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS}")  # noqa: S608
+        conn.execute(f"INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS}")  # noqa: S608
+        rebuild_milestone_report(conn)
+
+
 # (name, SQL) in order; never edit or reorder a step that has shipped.
-MIGRATIONS: list[tuple[str, str]] = [
+MIGRATIONS: list[tuple] = [  # (name, SQL) or (name, SQL, then a function of the connection)
     ("0001_initial", SCHEMA_V1),
     ("0002_status_indexes", STATUS_INDEXES_V2),
     ("0003_task_lead_codes", LEAD_CODES_V3),
+    ("0004_current_state", CURRENT_STATE_V4, rebuild_milestone_report),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -221,10 +371,12 @@ def _migration_set():
     from sqlite_utils.migrations import Migrations
 
     migrations = Migrations("civreform")
-    for number, (name, sql) in enumerate(MIGRATIONS, start=1):
-        def step(db, sql=sql, number=number):
+    for number, (name, sql, *then) in enumerate(MIGRATIONS, start=1):
+        def step(db, sql=sql, number=number, then=then):
             for statement in _split_sql(sql):
                 db.execute(statement)
+            for function in then:
+                function(db.conn)
             db.execute(f"PRAGMA user_version = {number}")
 
         migrations(name=name)(step)

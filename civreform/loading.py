@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from civreform.db import write_transaction
+from civreform.db import rebuild_milestone_report, write_transaction
 from civreform.names import search_key
 from civreform.plan import Plan
 
@@ -111,6 +111,7 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
         conn.executemany("INSERT INTO milestones (plan_id, task_id, label, label_vi, due, seq) VALUES (?, ?, ?, ?, ?, ?)",
                          milestone_rows)
         milestone_count = len(milestone_rows)
+        rebuild_milestone_report(conn, plan.id)
         if progress is not None:
             progress(len(plan.tasks), len(plan.tasks))
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]

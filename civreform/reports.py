@@ -181,36 +181,48 @@ def _role_sql(role: str) -> str:
     return {"lead": "ta.role = 'lead'", "support": "ta.role = 'support'", "any": "1 = 1"}[role]
 
 
+# A milestone's standing on :as_of from its due and done_on columns.
+STANDING_SQL = ("CASE WHEN {a}done_on IS NOT NULL THEN CASE WHEN {a}done_on <= {a}due THEN 'done-on-time' "
+                "ELSE 'done-late' END WHEN {a}due < :as_of THEN 'overdue' ELSE 'within-deadline' END")
+
 STATE_CTES = """
 ms AS (
-  SELECT m.plan_id, m.task_id, m.label, m.label_vi, m.due, m.seq AS milestone_seq,
-         t.seq AS task_seq, t.per_member, t.title, t.title_en, t.lead_codes
-  FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
-  WHERE {milestone_where}
+  SELECT m.plan_id, m.task_id, m.label, m.due, m.per_member FROM milestone_report m WHERE {milestone_where}
 ),
-units AS (
-  SELECT ms.*, '' AS member FROM ms WHERE per_member = 0
-  UNION ALL
-  SELECT ms.*, tm.agency_code FROM ms
-  JOIN task_members tm ON tm.plan_id = ms.plan_id AND tm.task_id = ms.task_id
+-- A unit is what reports: the milestone itself, or each member of the group that
+-- leads it. Its current state (milestone_now, unit_now) holds on :as_of unless it
+-- has an event dated later; only those "stale" units are worked out from events.
+single_last AS (
+  SELECT ms.plan_id, ms.task_id, ms.label, ms.due, '' AS member, c.last_on AS now_on, c.status AS now_status,
+    c.percent AS now_percent, c.done_on AS now_done_on, coalesce(c.last_on > :as_of, 0) AS stale,
+    CASE WHEN c.last_on > :as_of THEN (
+      SELECT e.id FROM events e INDEXED BY events_by_milestone
+      WHERE e.plan_id = ms.plan_id AND e.task_id = ms.task_id AND e.milestone = ms.label
+        AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1) END AS last_id
+  FROM ms LEFT JOIN milestone_now c ON c.plan_id = ms.plan_id AND c.task_id = ms.task_id AND c.milestone = ms.label
+  WHERE ms.per_member = 0
+),
+member_last AS (
+  SELECT ms.plan_id, ms.task_id, ms.label, ms.due, tm.agency_code AS member, c.last_on AS now_on,
+    c.status AS now_status, c.percent AS now_percent, c.done_on AS now_done_on,
+    coalesce(c.last_on > :as_of, 0) AS stale,
+    CASE WHEN c.last_on > :as_of THEN (
+      SELECT e.id FROM events e INDEXED BY events_by_unit
+      WHERE e.plan_id = ms.plan_id AND e.task_id = ms.task_id AND e.milestone = ms.label
+        AND e.agency = tm.agency_code AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1)
+    END AS last_id
+  FROM ms JOIN task_members tm ON tm.plan_id = ms.plan_id AND tm.task_id = ms.task_id
+  LEFT JOIN unit_now c ON c.plan_id = ms.plan_id AND c.task_id = ms.task_id AND c.milestone = ms.label
+    AND c.agency = tm.agency_code
   WHERE ms.per_member = 1 {member_filter}
 ),
-unit_last AS (
-  SELECT u.*, CASE WHEN u.member = '' THEN (
-      SELECT e.id FROM events e INDEXED BY events_by_milestone
-      WHERE e.plan_id = u.plan_id AND e.task_id = u.task_id AND e.milestone = u.label
-        AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1)
-    ELSE (
-      SELECT e.id FROM events e INDEXED BY events_by_unit
-      WHERE e.plan_id = u.plan_id AND e.task_id = u.task_id AND e.milestone = u.label
-        AND e.agency = u.member AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1)
-    END AS last_id
-  FROM units u
-),
-unit_state AS (
-  SELECT ul.*, e.status, e.percent, e.happened_on AS last_on,
-    CASE WHEN e.status <> 'done' THEN NULL
-    WHEN ul.member = '' THEN (
+-- done_on: the first "done" on or after the last report that was not "done".
+single_state AS (
+  SELECT ul.plan_id, ul.task_id, ul.label, ul.due, ul.member,
+    CASE WHEN ul.stale THEN e.status ELSE ul.now_status END AS status,
+    CASE WHEN ul.stale THEN e.percent ELSE ul.now_percent END AS percent,
+    CASE WHEN ul.stale THEN e.happened_on ELSE ul.now_on END AS last_on,
+    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL ELSE (
       SELECT min(d.happened_on) FROM events d INDEXED BY events_by_milestone_status
       WHERE d.plan_id = ul.plan_id AND d.task_id = ul.task_id AND d.milestone = ul.label
         AND d.status = 'done' AND d.happened_on <= :as_of
@@ -218,7 +230,15 @@ unit_state AS (
           SELECT max(o.happened_on) FROM events o INDEXED BY events_by_milestone_status
           WHERE o.plan_id = ul.plan_id AND o.task_id = ul.task_id AND o.milestone = ul.label
             AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
-    ELSE (
+    END AS done_on
+  FROM single_last ul LEFT JOIN events e ON e.id = ul.last_id
+),
+member_state AS (
+  SELECT ul.plan_id, ul.task_id, ul.label, ul.due, ul.member,
+    CASE WHEN ul.stale THEN e.status ELSE ul.now_status END AS status,
+    CASE WHEN ul.stale THEN e.percent ELSE ul.now_percent END AS percent,
+    CASE WHEN ul.stale THEN e.happened_on ELSE ul.now_on END AS last_on,
+    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL ELSE (
       SELECT min(d.happened_on) FROM events d INDEXED BY events_by_unit_status
       WHERE d.plan_id = ul.plan_id AND d.task_id = ul.task_id AND d.milestone = ul.label AND d.agency = ul.member
         AND d.status = 'done' AND d.happened_on <= :as_of
@@ -227,21 +247,22 @@ unit_state AS (
           WHERE o.plan_id = ul.plan_id AND o.task_id = ul.task_id AND o.milestone = ul.label AND o.agency = ul.member
             AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
     END AS done_on
-  FROM unit_last ul LEFT JOIN events e ON e.id = ul.last_id
+  FROM member_last ul LEFT JOIN events e ON e.id = ul.last_id
+),
+unit_state AS (
+  SELECT * FROM single_state UNION ALL SELECT * FROM member_state
 ),
 -- A milestone one agency reports on is its one unit; a group-led milestone is
 -- done when every member is, and its percent is the members' average.
 ms_state AS (
-  SELECT plan_id, task_id, label, label_vi, due, milestone_seq, task_seq, per_member, title, title_en, lead_codes,
-    1 AS units, CAST(status IS 'done' AS INTEGER) AS units_done, done_on,
+  SELECT plan_id, task_id, label, due, 1 AS units, CAST(status IS 'done' AS INTEGER) AS units_done, done_on,
     coalesce(status, 'not-started') AS status,
     CASE WHEN status = 'done' THEN 100 WHEN status IS NULL OR status = 'not-started' THEN coalesce(percent, 0)
          ELSE percent END AS percent,
     last_on
-  FROM unit_state WHERE member = ''
+  FROM single_state
   UNION ALL
-  SELECT plan_id, task_id, label, label_vi, due, milestone_seq, task_seq, per_member, title, title_en, lead_codes,
-    count(*), sum(status IS 'done'),
+  SELECT plan_id, task_id, label, due, count(*), sum(status IS 'done'),
     CASE WHEN sum(status IS 'done') = count(*) THEN max(done_on) END,
     CASE WHEN sum(status IS 'done') = count(*) THEN 'done'
          WHEN sum(status IS 'blocked') > 0 THEN 'blocked'
@@ -249,14 +270,13 @@ ms_state AS (
          ELSE 'not-started' END,
     CAST(round(avg(CASE WHEN status = 'done' THEN 100 ELSE coalesce(percent, 0) END)) AS INTEGER),
     max(last_on)
-  FROM unit_state WHERE member <> '' GROUP BY plan_id, task_id, label
+  FROM member_state GROUP BY plan_id, task_id, label
 ),
+-- The wide columns (titles) join last, onto the milestones that remain.
 state AS (
-  SELECT s.*,
-    CASE WHEN s.done_on IS NOT NULL THEN CASE WHEN s.done_on <= s.due THEN 'done-on-time' ELSE 'done-late' END
-         WHEN s.due < :as_of THEN 'overdue' ELSE 'within-deadline' END AS standing,
-    s.lead_codes AS lead
-  FROM ms_state s
+  SELECT s.*, {standing} AS standing,
+    r.lead, r.title, r.title_en, r.task_seq, r.per_member, r.label_vi, r.milestone_seq
+  FROM ms_state s JOIN milestone_report r ON r.plan_id = s.plan_id AND r.task_id = s.task_id AND r.label = s.label
 )
 """
 
@@ -271,7 +291,8 @@ def _state_query(milestone_where: list[str], params: dict, scope: AgencyScope | 
         where.append(_scope_exists("m", _role_sql(role)))
         member_filter = ("AND EXISTS (SELECT 1 FROM scope_member sm WHERE sm.plan_id = tm.plan_id "
                          "AND sm.code = tm.agency_code)")
-    state = STATE_CTES.format(milestone_where=" AND ".join(where) or "1 = 1", member_filter=member_filter)
+    state = STATE_CTES.format(milestone_where=" AND ".join(where) or "1 = 1", member_filter=member_filter,
+                              standing=STANDING_SQL.format(a="s."))
     return "WITH " + ",\n".join(ctes) + ",\n" + state
 
 
@@ -289,16 +310,8 @@ def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None
     """Milestones due before as_of and not done by then, most overdue first (a generator)."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
     where = ["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"]
-    sql = (_state_query(where, params, scope)
-           + """SELECT *, CAST(julianday(:as_of) - julianday(due) AS INTEGER) AS days FROM state
-                WHERE status <> 'done' ORDER BY due, plan_id, task_seq, milestone_seq""")
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    cursor = _row_cursor(conn, sql, params)
-    for r in cursor:
-        row = _milestone_row(r)
-        row["days_overdue"] = r["days"]
-        yield _ordered(row, OVERDUE_COLUMNS)
+    days = "CAST(julianday(:as_of) - julianday(due) AS INTEGER)"
+    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit)
 
 
 def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str | None = None,
@@ -308,15 +321,52 @@ def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str |
 
     params: dict = {"as_of": as_of.isoformat(), "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
     where = ["m.due >= :as_of", "m.due <= :until", "(:plan IS NULL OR m.plan_id = :plan)"]
-    sql = (_state_query(where, params, scope)
-           + """SELECT *, CAST(julianday(due) - julianday(:as_of) AS INTEGER) AS days FROM state
-                WHERE status <> 'done' ORDER BY due, plan_id, task_seq, milestone_seq""")
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    for r in _row_cursor(conn, sql, params):
-        row = _milestone_row(r)
-        row["days_left"] = r["days"]
-        yield _ordered(row, UPCOMING_COLUMNS)
+    days_left = "CAST(julianday(due) - julianday(:as_of) AS INTEGER)"
+    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit)
+
+
+def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | None, days_sql: str,
+                        limit: int | None) -> list[str]:
+    """The SQL behind _open_milestones: [current, worked out] without a scope, else [worked out].
+    Each returns the listing's 14 columns, then task_seq and milestone_seq (the sort key)."""
+    select = (f"task_id, plan_id, title, title_en, label, due, {days_sql}, lead, status, percent, "
+              f"{STANDING_SQL.format(a='')}, units_done, units, last_on, task_seq, milestone_seq")
+    tail = " ORDER BY due, plan_id, task_seq, milestone_seq" + (f" LIMIT {int(limit)}" if limit is not None else "")
+    if scope is not None:
+        return [_state_query(where, params, scope) + f"SELECT {select} FROM state WHERE status <> 'done'{tail}"]
+    return [
+        f"SELECT {select} FROM milestone_report m WHERE {' AND '.join(where)} AND m.status <> 'done' "  # noqa: S608
+        f"AND (m.last_on IS NULL OR m.last_on <= :as_of){tail}",
+        _state_query([*where, "m.last_on > :as_of"], params, None)
+        + f"SELECT {select} FROM state WHERE status <> 'done'{tail}",
+    ]
+
+
+def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, scope: AgencyScope | None,
+                     days_sql: str, columns: list[str], limit: int | None):
+    """Milestones matching `where` and not done on :as_of, in report order (a generator of dicts).
+
+    Without an agency scope, a milestone none of whose events is dated after
+    :as_of is read as it stands in milestone_report, in that table's own order
+    (no sort, one pass); the others, when :as_of is in the past, are worked out
+    from their events and merged in. With a scope only some members of a group
+    count, so every milestone is worked out from its units.
+    """
+    import heapq
+    from itertools import islice
+
+    queries = open_milestones_sql(where, params, scope, days_sql, limit)
+    if len(queries) == 2:
+        current, worked_out = (conn.execute(sql, params) for sql in queries)
+        rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[1], r[14], r[15]))
+        if limit is not None:
+            rows = islice(rows, limit)
+    else:
+        rows = conn.execute(queries[0], params)
+    for r in rows:
+        row = dict(zip(columns, r))
+        row["lead"] = _codes(row["lead"])
+        yield row
 
 
 def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
@@ -548,10 +598,11 @@ def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
     where = ["(:plan IS NULL OR m.plan_id = :plan)"]
     sql = _state_query(where, params, scope) + """
-        SELECT us.plan_id, us.task_id, us.label, us.member, ms.title, ms.due
-        FROM unit_state us JOIN ms ON ms.plan_id = us.plan_id AND ms.task_id = us.task_id AND ms.label = us.label
+        SELECT us.plan_id, us.task_id, us.label, us.member, t.title, us.due
+        FROM unit_state us JOIN tasks t ON t.plan_id = us.plan_id AND t.task_id = us.task_id
+        JOIN milestones m ON m.plan_id = us.plan_id AND m.task_id = us.task_id AND m.label = us.label
         WHERE us.status IS NOT 'done'
-        ORDER BY ms.due, ms.plan_id, ms.task_seq, ms.milestone_seq,
+        ORDER BY us.due, us.plan_id, t.seq, m.seq,
                  (SELECT seq FROM agencies a WHERE a.plan_id = us.plan_id AND a.code = us.member)"""
     own = scope.code if scope else ""
     return [{"plan": r[0], "task": r[1], "milestone": r[2], "agency": r[3] or own, "title": r[4], "due": r[5]}

@@ -2,7 +2,9 @@
 
 Runs EXPLAIN QUERY PLAN on the SQL the reports really run, against a database
 with the bundled plan and some progress, and fails if a plan line scans events,
-milestones, tasks or their link tables instead of searching an index.
+milestones, tasks, their link tables or the current-state tables instead of
+searching an index, or if the unscoped listing sorts (it should stream
+milestone_report in its stored order).
 """
 
 from __future__ import annotations
@@ -15,25 +17,30 @@ import pytest
 from civreform import reports
 from civreform.db import open_database
 
-LARGE_TABLES = {"events", "milestones", "tasks", "task_agencies", "task_members"}
+LARGE_TABLES = {"events", "milestones", "tasks", "task_agencies", "task_members", "milestone_report", "unit_now",
+                "milestone_now"}
+_TABLE_NAMES = "|".join(sorted(LARGE_TABLES))
 
 
 def _aliases(sql: str) -> set[str]:
     """Names a large table goes by in this SQL (the table itself and every alias)."""
     names = set(LARGE_TABLES)
-    for table, alias in re.findall(r"\b(events|milestones|tasks|task_agencies|task_members)\s+(?:AS\s+)?(\w+)", sql):
+    for table, alias in re.findall(rf"\b({_TABLE_NAMES})\s+(?:AS\s+)?(\w+)", sql):
         if alias.upper() not in {"ON", "WHERE", "JOIN", "LEFT", "INDEXED", "USING", "GROUP", "ORDER", "AND"}:
             names.add(alias)
     return names
 
 
+def _plan(conn, sql: str, params) -> list[str]:
+    return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
 def _scans(conn, sql: str, params) -> list[str]:
     names = _aliases(sql)
-    lines = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
     bad = []
-    for line in lines:
+    for line in _plan(conn, sql, params):
         match = re.match(r"SCAN (\w+)", line)
-        if match and match.group(1) in names:
+        if (match and match.group(1) in names) or "AUTOMATIC" in line:
             bad.append(line)
     return bad
 
@@ -48,28 +55,43 @@ def database(cli, loaded):
 
 
 def _report_sql(conn, scope):
+    """(name, SQL, params) of every statement overdue and upcoming run, as they build it."""
     as_of = date(2014, 6, 30)
     params_overdue = {"as_of": as_of.isoformat(), "plan": None}
-    overdue_sql = reports._state_query(["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"],
-                                       params_overdue, scope) + "SELECT * FROM state WHERE status <> 'done'"
     params_upcoming = {"as_of": as_of.isoformat(), "until": "2014-07-30", "plan": None}
-    upcoming_sql = reports._state_query(["m.due >= :as_of", "m.due <= :until", "(:plan IS NULL OR m.plan_id = :plan)"],
-                                        params_upcoming, scope) + "SELECT * FROM state WHERE status <> 'done'"
-    return [("overdue", overdue_sql, params_overdue), ("upcoming", upcoming_sql, params_upcoming)]
+    overdue = reports.open_milestones_sql(["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"],
+                                          params_overdue, scope, "0", None)
+    upcoming = reports.open_milestones_sql(["m.due >= :as_of", "m.due <= :until", "(:plan IS NULL OR m.plan_id = :plan)"],
+                                           params_upcoming, scope, "0", 50)
+    return ([(f"overdue {i}", sql, params_overdue) for i, sql in enumerate(overdue)]
+            + [(f"upcoming {i}", sql, params_upcoming) for i, sql in enumerate(upcoming)])
 
 
 @pytest.mark.parametrize("agency", [None, "hai hau", "snv"])
 def test_overdue_and_upcoming_search_indexes(database, agency):
     scope = reports.resolve_agency(database.conn, agency) if agency else None
-    for name, sql, params in _report_sql(database.conn, scope):
+    statements = _report_sql(database.conn, scope)
+    assert len(statements) == (4 if scope is None else 2)
+    for name, sql, params in statements:
         assert _scans(database.conn, sql, params) == [], name
 
 
+def test_the_unscoped_listing_reads_milestones_in_stored_order(database):
+    """As of today nearly every milestone is current: that query must not sort."""
+    for name, sql, params in _report_sql(database.conn, None):
+        if name.endswith("0"):
+            plan = _plan(database.conn, sql, params)
+            assert any("milestone_report" in line or line.startswith("SEARCH m USING PRIMARY KEY") for line in plan)
+            assert not any("TEMP B-TREE" in line for line in plan), (name, plan)
+
+
 def test_the_check_catches_a_missing_index(database):
-    """The test above can fail: drop the due-date index and the overdue query scans milestones."""
-    database.conn.execute("DROP INDEX milestones_by_due")
-    name, sql, params = _report_sql(database.conn, None)[0]
-    assert any("SCAN m" in line for line in _scans(database.conn, sql, params))
+    """The tests above can fail: without the index by (plan, task, milestone) the
+    worked-out query can no longer find a milestone's report row by its key."""
+    database.conn.execute("DROP INDEX milestone_report_by_key")
+    name, sql, params = _report_sql(database.conn, None)[1]
+    assert _scans(database.conn, sql, params) != []
+    assert _scans(database.conn, _report_sql(database.conn, None)[0][1], params) == []
 
 
 def test_history_of_one_task_and_the_latest_event_lookup_use_indexes(database):
