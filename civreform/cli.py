@@ -583,15 +583,19 @@ def summary(
 
 @app.command()
 @reported
-def check():
-    """Check the database: integrity, schema version, plans, orphaned progress events."""
+def check(
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Work the current-state tables out again from the progress events if they disagree.")] = False,
+):
+    """Check the database: integrity, schema version, plans, orphaned progress events,
+    and that the current-state tables agree with the progress events."""
     from civreform import maintenance
     from civreform.db import open_database, resolve_db_path
 
     path, _default = resolve_db_path(_settings().db_option)
     database = open_database(path, create=False)
     _opened.append(database)
-    report = maintenance.check(database)
+    report = maintenance.check(database, repair=repair)
     for line in report.lines:
         print(line)
     if not report.ok:

@@ -6,7 +6,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from civreform.db import SCHEMA_VERSION, Database, describe_sqlite_error, schema_version
+from civreform.db import (
+    SCHEMA_VERSION,
+    Database,
+    current_state_differences,
+    describe_sqlite_error,
+    rebuild_current_state,
+    schema_version,
+)
 from civreform.errors import DatabaseError
 
 
@@ -16,7 +23,7 @@ class CheckReport:
     lines: list[str] = field(default_factory=list)
 
 
-def check(database: Database) -> CheckReport:
+def check(database: Database, repair: bool = False) -> CheckReport:
     conn, report = database.conn, CheckReport()
     try:
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
@@ -41,7 +48,27 @@ def check(database: Database) -> CheckReport:
         report.lines.append(f"  {plan_id} task {task_id} milestone {milestone or '-'}: {count} event(s), kept")
     if total:
         report.ok = False
+    if problems == ["ok"]:
+        _check_current_state(conn, report, repair)
     return report
+
+
+def _check_current_state(conn: sqlite3.Connection, report: CheckReport, repair: bool) -> None:
+    """The current-state tables (kept by a trigger, read by reports) against the events."""
+    differences = current_state_differences(conn)
+    if not any(differences.values()):
+        report.lines.append("current state: agrees with the progress events")
+        return
+    listing = ", ".join(f"{table} {count}" for table, count in differences.items() if count)
+    if not repair:
+        report.ok = False
+        report.lines.append(f"current state: FAILED, rows differ from the progress events ({listing}); "
+                            "run `civreform check --repair`")
+        return
+    rebuild_current_state(conn)
+    left = current_state_differences(conn)
+    report.ok = report.ok and not any(left.values())
+    report.lines.append(f"current state: repaired ({listing} rows differed; worked out again from the events)")
 
 
 def backup(database: Database, target: Path) -> int:
