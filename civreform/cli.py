@@ -1,7 +1,5 @@
 """The command line: parse arguments, call the domain, render. No SQL or YAML here."""
 
-from __future__ import annotations
-
 import functools
 import os
 import sys
@@ -276,7 +274,7 @@ def plans(fmt: FormatOption = Format.table):
     rows = reports.list_plans(database.conn)
     columns = ["plan", "number", "issued", "title", "title_en", "period_start", "period_end", "tasks",
                "milestones", "events", "loaded_at"]
-    render.write_rows(for_table(rows), fmt.value, columns=columns, table_columns=headers(
+    render.write_rows(rows, fmt.value, display=for_table, columns=columns, table_columns=headers(
         ("plan", "Plan", "Kế hoạch"), ("number", "Number", "Số"), ("issued", "Issued", "Ngày ban hành"),
         ("_title", "Title", "Tên"), ("tasks", "Tasks", "Nhiệm vụ"), ("events", "Events", "Cập nhật")))
 
@@ -331,7 +329,7 @@ def tasks(
     table_columns += [("next_due", "Next due", "Hạn tới"), ("_status", "Status", "Tình trạng"),
                       ("_percent", "%", "%"), ("_standing", "Standing", "Đánh giá")]
     title = f"Tasks as of {when.isoformat()}" + (f" — {scope.name} ({role.value})" if scope else "")
-    render.write_rows(for_table(rows), fmt.value, columns=reports.TASK_COLUMNS,
+    render.write_rows(rows, fmt.value, display=for_table, columns=reports.TASK_COLUMNS,
                       table_columns=headers(*table_columns), title=title, empty="no tasks match")
 
 
@@ -396,7 +394,7 @@ def overdue(
     when = as_of_date(as_of)
     rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
     title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
-    count = render.write_rows(for_table(rows), fmt.value, columns=reports.OVERDUE_COLUMNS, bom=bom,
+    count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
                               table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
                                                     ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
                                                     ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
@@ -426,7 +424,7 @@ def upcoming(
     when = as_of_date(as_of)
     rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
     title = f"Due from {when.isoformat()} through the next {days} days" + (f" — {scope.name}" if scope else "")
-    render.write_rows(for_table(rows), fmt.value, columns=reports.UPCOMING_COLUMNS, bom=bom,
+    render.write_rows(rows, fmt.value, display=for_table, columns=reports.UPCOMING_COLUMNS, bom=bom,
                       table_columns=headers(*MILESTONE_TABLE, ("days_left", "Days left", "Còn (ngày)"),
                                             ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
                                             ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),

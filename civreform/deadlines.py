@@ -5,7 +5,7 @@ No I/O and no clock here: every function that needs "today" takes it as an argum
 
 from __future__ import annotations
 
-import calendar
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -14,7 +14,8 @@ from datetime import date
 from civreform.errors import DateInputError, DeadlineError
 
 ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-MONTH_NAMES = list(calendar.month_name)
+MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
 
 STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue", "ongoing")
 STANDING_LABELS_VI = {
@@ -78,7 +79,7 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def days_in_month(year: int, month: int) -> int:
-    if month == 2 and calendar.isleap(year):
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
         return 29
     return _MONTH_DAYS[month - 1]
 
@@ -153,20 +154,23 @@ def _fold_spaces(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().lower()
 
 
-_YEARLY = re.compile(r"hàng\s*năm|hằng\s*năm|mỗi\s*năm|định\s*kỳ\s*năm")
-_ONGOING = re.compile(r"thường\s*xuyên|liên\s*tục")
-_PATTERNS = [
-    # 6 tháng đầu năm 2014 / 6 tháng cuối năm 2014
-    ("half", re.compile(r"(?:6|sáu)\s*tháng\s*(đầu|cuối)\s*(?:năm\s*(\d{4}))?")),
-    # quý IV năm 2013, quý IV/2013, Quý I/2014, quý IV hàng năm
-    ("quarter", re.compile(r"quý\s*([ivx]+|\d+)\b\s*(?:(?:năm|/)\s*(\d{4}))?")),
-    # ngày 14 tháng 08 năm 2013
-    ("date", re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})(?:\s*năm\s*(\d{4}))?")),
-    # (trước) ngày 30/11/2014, ngày 15/12
-    ("date", re.compile(r"ngày\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?")),
-    # tháng 8/2013, tháng 8 năm 2013
-    ("month", re.compile(r"tháng\s*(\d{1,2})\s*(?:/|năm)\s*(\d{4})")),
-]
+@functools.cache
+def _phrase_patterns():
+    """The phrase patterns, compiled on first use: most commands never read a phrase."""
+    yearly = re.compile(r"hàng\s*năm|hằng\s*năm|mỗi\s*năm|định\s*kỳ\s*năm")
+    ongoing = re.compile(r"thường\s*xuyên|liên\s*tục")
+    return yearly, ongoing, [
+        # 6 tháng đầu năm 2014 / 6 tháng cuối năm 2014
+        ("half", re.compile(r"(?:6|sáu)\s*tháng\s*(đầu|cuối)\s*(?:năm\s*(\d{4}))?")),
+        # quý IV năm 2013, quý IV/2013, Quý I/2014, quý IV hàng năm
+        ("quarter", re.compile(r"quý\s*([ivx]+|\d+)\b\s*(?:(?:năm|/)\s*(\d{4}))?")),
+        # ngày 14 tháng 08 năm 2013
+        ("date", re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})(?:\s*năm\s*(\d{4}))?")),
+        # (trước) ngày 30/11/2014, ngày 15/12
+        ("date", re.compile(r"ngày\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?")),
+        # tháng 8/2013, tháng 8 năm 2013
+        ("month", re.compile(r"tháng\s*(\d{1,2})\s*(?:/|năm)\s*(\d{4})")),
+    ]
 
 
 def parse_time_text(text: str) -> list[DeadlineSpec]:
@@ -181,11 +185,12 @@ def parse_time_text(text: str) -> list[DeadlineSpec]:
     if not isinstance(text, str) or not text.strip():
         raise DeadlineError("an empty deadline phrase")
     folded = _fold_spaces(text)
-    yearly_word = bool(_YEARLY.search(folded))
+    yearly, ongoing, patterns = _phrase_patterns()
+    yearly_word = bool(yearly.search(folded))
 
     found: list[tuple[int, int, str, tuple]] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in patterns:
         for match in pattern.finditer(folded):
             span = match.span()
             if any(span[0] < end and start < span[1] for start, end in taken):
@@ -195,7 +200,7 @@ def parse_time_text(text: str) -> list[DeadlineSpec]:
     found.sort()
 
     if not found:
-        if _ONGOING.search(folded):
+        if ongoing.search(folded):
             return [DeadlineSpec(kind="ongoing")]
         if yearly_word:
             return [DeadlineSpec(kind="year-end", yearly=True)]

@@ -8,7 +8,6 @@ with control characters made visible.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,6 +17,7 @@ FORMATS = ("table", "csv", "json", "markdown")
 # C0 controls except tab and newline, DEL, and C1 controls (ESC starts ANSI sequences).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_FORMULA_START)
 TABLE_ROW_CAP = 1000
 # Ids, dates and numbers stay on one line; long text takes the width that is left.
 SHORT_COLUMNS = {"due", "next_due", "on"}
@@ -54,20 +54,33 @@ def csv_cell(value):
 
 def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool = False) -> int:
     import csv
+    from operator import itemgetter
 
     if bom:
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180 line ends
     writer.writerow(columns)
+    pick = itemgetter(*columns)
+    single = len(columns) == 1
+    formula_first = _FORMULA_FIRST
     count = 0
     for row in rows:
-        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        try:
+            values = (pick(row),) if single else pick(row)
+        except KeyError:
+            values = [row.get(column) for column in columns]
+        # csv_cell inlined for the common types: this loop runs once per cell of a large export.
+        writer.writerow([value if value.__class__ is int or value is None
+                         else ("'" + value if value[:1] in formula_first else value) if value.__class__ is str
+                         else csv_cell(value) for value in values])
         count += 1
     return count
 
 
 def write_json(rows: Iterable[dict], out: IO[str]) -> int:
     """A JSON array written row by row, so a large result streams in constant memory."""
+    import json
+
     count = 0
     out.write("[")
     for row in rows:
@@ -79,6 +92,8 @@ def write_json(rows: Iterable[dict], out: IO[str]) -> int:
 
 
 def write_json_object(value: dict, out: IO[str]) -> None:
+    import json
+
     out.write(json.dumps(value, ensure_ascii=False, indent=2))
     out.write("\n")
 
@@ -142,13 +157,18 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
 
 
 def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_columns: list[tuple[str, str]],
-               title: str | None = None, empty: str = "nothing to show", bom: bool = False) -> int:
-    """Write rows in the chosen format; machine formats carry every column."""
+               title: str | None = None, empty: str = "nothing to show", bom: bool = False,
+               display=None) -> int:
+    """Write rows in the chosen format; machine formats carry every column. `display`
+    adds the fields only people see (labels in the chosen language) to table and
+    Markdown rows; machine formats skip it."""
     out = sys.stdout
     if fmt == "csv":
         return write_csv(rows, columns, out, bom=bom)
     if fmt == "json":
         return write_json(({c: row.get(c) for c in columns} for row in rows), out)
+    if display is not None:
+        rows = display(rows)
     if fmt == "markdown":
         return write_markdown(rows, table_columns, out)
     return write_table(rows, table_columns, title, empty)

@@ -9,7 +9,6 @@ events_by_milestone). Nothing loops over every task in Python.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
@@ -417,6 +416,8 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     via = "''"
     if scope is not None:
         task_scope = "AND " + _scope_exists("t", _role_sql(role))
+        import json
+
         params["self_plan_codes"] = json.dumps([f"{p}|{c}" for p, c in scope.self_pairs])
         via = f"""coalesce((SELECT group_concat(DISTINCT ta.agency_code) FROM task_agencies ta
                    JOIN scope_lead s ON s.plan_id = ta.plan_id AND s.code = ta.agency_code
@@ -501,6 +502,8 @@ def find_task(conn: sqlite3.Connection, task_id: str, plan_id: str | None = None
 def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: date) -> dict:
     """Everything about one task: verbatim texts, agencies, milestones with their state,
     and for group-led tasks each member's report per milestone."""
+    import json
+
     t = _row_cursor(conn, "SELECT * FROM tasks WHERE plan_id = ? AND task_id = ?", (plan_id, task_id)).fetchone()
     agencies = _row_cursor(
         conn,
@@ -577,6 +580,8 @@ def history(conn: sqlite3.Connection, *, plan_id: str | None = None, task_id: st
     where = ["(:plan IS NULL OR plan_id = :plan)", "(:task IS NULL OR task_id = :task)",
              "(:since IS NULL OR happened_on >= :since)", "(:until IS NULL OR happened_on <= :until)"]
     if agency_codes is not None:
+        import json
+
         params["agencies"] = json.dumps([f"{p}|{c}" for p, c in agency_codes])
         where.append("plan_id || '|' || agency IN (SELECT value FROM json_each(:agencies))")
     sql = f"""SELECT id, plan_id, task_id, milestone, agency, status, percent, happened_on, recorded_at, note,
