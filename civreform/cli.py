@@ -392,6 +392,13 @@ def overdue(
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
+    if fmt == Format.csv:  # tuples straight from the cursor: no dict per row
+        rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope, tuples=True)
+        count = render.write_csv_tuples(rows, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom,
+                                        text_columns=reports.FREE_TEXT_COLUMNS)
+        if fail_on_overdue and count:
+            raise typer.Exit(1)
+        return
     rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
     title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
     count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
@@ -422,6 +429,11 @@ def upcoming(
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
+    if fmt == Format.csv:  # tuples straight from the cursor: no dict per row
+        rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope, tuples=True)
+        render.write_csv_tuples(rows, reports.UPCOMING_COLUMNS, sys.stdout, bom=bom,
+                                text_columns=reports.FREE_TEXT_COLUMNS)
+        return
     rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
     title = f"Due from {when.isoformat()} through the next {days} days" + (f" — {scope.name}" if scope else "")
     render.write_rows(rows, fmt.value, display=for_table, columns=reports.UPCOMING_COLUMNS, bom=bom,

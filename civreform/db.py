@@ -282,6 +282,7 @@ CREATE TABLE milestone_report (
     due TEXT NOT NULL, plan_id TEXT NOT NULL, task_seq INTEGER NOT NULL, milestone_seq INTEGER NOT NULL,
     task_id TEXT NOT NULL, label TEXT NOT NULL, label_vi TEXT, title TEXT NOT NULL, title_en TEXT NOT NULL,
     lead TEXT NOT NULL, per_member INTEGER NOT NULL,
+    due_day INTEGER NOT NULL,  -- the due date as a day number (Python's date.toordinal()), for day counts
     units INTEGER NOT NULL, units_done INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER,
     last_on TEXT, done_on TEXT,
     PRIMARY KEY (due, plan_id, task_seq, milestone_seq)
@@ -314,10 +315,11 @@ def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = Non
     where = "m.plan_id = :plan" if plan_id is not None else "1 = 1"
     params = {"plan": plan_id}
     conn.execute(f"DELETE FROM {table} WHERE :plan IS NULL OR plan_id = :plan", params)  # noqa: S608
-    columns = f"due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, {_REPORT_STATE_COLUMNS}"
+    columns = ("due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, "
+               f"due_day, {_REPORT_STATE_COLUMNS}")
     head = f"""INSERT INTO {table} ({columns})
       SELECT m.due, m.plan_id, t.seq, m.seq, m.task_id, m.label, m.label_vi, t.title, t.title_en, t.lead_codes,
-             t.per_member,"""
+             t.per_member, CAST(julianday(m.due) - 1721424.5 AS INTEGER),"""
     conn.execute(f"""{head} {_ONE_UNIT}
       FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
       LEFT JOIN milestone_now c ON c.plan_id = m.plan_id AND c.task_id = m.task_id AND c.milestone = m.label

@@ -274,7 +274,7 @@ ms_state AS (
 -- The wide columns (titles) join last, onto the milestones that remain.
 state AS (
   SELECT s.*, {standing} AS standing,
-    r.lead, r.title, r.title_en, r.task_seq, r.per_member, r.label_vi, r.milestone_seq
+    r.lead, r.title, r.title_en, r.task_seq, r.per_member, r.label_vi, r.milestone_seq, r.due_day
   FROM ms_state s JOIN milestone_report r ON r.plan_id = s.plan_id AND r.task_id = s.task_id AND r.label = s.label
 )
 """
@@ -305,23 +305,27 @@ def _milestone_row(r: sqlite3.Row) -> dict:
 
 
 def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-            scope: AgencyScope | None = None, limit: int | None = None):
-    """Milestones due before as_of and not done by then, most overdue first (a generator)."""
-    params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
+            scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False):
+    """Milestones due before as_of and not done by then, most overdue first (a generator
+    of dicts; with tuples=True, of plain tuples in OVERDUE_COLUMNS order with the lead
+    codes as one "a,b" string: what a large CSV export needs, without a dict per row)."""
+    params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(), "plan": plan_id}
     where = ["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"]
-    days = "CAST(julianday(:as_of) - julianday(due) AS INTEGER)"
-    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit)
+    days = ":as_of_day - due_day"
+    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit, tuples)
 
 
 def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str | None = None,
-             scope: AgencyScope | None = None, limit: int | None = None):
-    """Milestones not done that fall due from as_of through as_of + days, soonest first."""
+             scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False):
+    """Milestones not done that fall due from as_of through as_of + days, soonest first
+    (tuples as for overdue)."""
     from datetime import timedelta
 
-    params: dict = {"as_of": as_of.isoformat(), "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
+    params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(),
+                    "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
     where = ["m.due >= :as_of", "m.due <= :until", "(:plan IS NULL OR m.plan_id = :plan)"]
-    days_left = "CAST(julianday(due) - julianday(:as_of) AS INTEGER)"
-    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit)
+    days_left = "due_day - :as_of_day"
+    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit, tuples)
 
 
 def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | None, days_sql: str,
@@ -342,7 +346,7 @@ def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | Non
 
 
 def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, scope: AgencyScope | None,
-                     days_sql: str, columns: list[str], limit: int | None):
+                     days_sql: str, columns: list[str], limit: int | None, tuples: bool = False):
     """Milestones matching `where` and not done on :as_of, in report order (a generator of dicts).
 
     Without an agency scope, a milestone none of whose events is dated after
@@ -362,6 +366,11 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
             rows = islice(rows, limit)
     else:
         rows = conn.execute(queries[0], params)
+    if tuples:
+        width = len(columns)
+        for r in rows:
+            yield r[:width]
+        return
     for r in rows:
         row = dict(zip(columns, r))
         row["lead"] = _codes(row["lead"])
@@ -387,6 +396,9 @@ OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "day
                    "percent", "standing", "units_done", "units", "last_update"]
 UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
                     "percent", "standing", "units_done", "units", "last_update"]
+# The columns of those two listings that carry text from the plan file (the rest are
+# dates, numbers and fixed words).
+FREE_TEXT_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "lead"]
 
 
 def _ordered(row: dict, columns: list[str]) -> dict:
