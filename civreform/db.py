@@ -264,6 +264,7 @@ _MEMBER_UNITS = """count(*), sum(c.status IS 'done'),
 # of three index searches over the events; earlier days still work from the events.
 # It holds nothing that the events do not: `civreform check` recomputes and compares.
 CURRENT_STATE_V4 = f"""
+DROP INDEX milestones_by_due;
 CREATE TABLE unit_now (
     plan_id TEXT NOT NULL, task_id TEXT NOT NULL, milestone TEXT NOT NULL, agency TEXT NOT NULL,
     last_on TEXT NOT NULL, last_id INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER, done_on TEXT,
@@ -277,7 +278,8 @@ CREATE TABLE milestone_now (
 INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS};
 INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS};
 -- Every milestone in the order reports list them, with what they print and its
--- current state: a report as of today reads it front to back, with no sort.
+-- current state: a report as of today reads it front to back, with no sort. (It
+-- takes over from milestones_by_due, which nothing reads any more.)
 CREATE TABLE milestone_report (
     due TEXT NOT NULL, plan_id TEXT NOT NULL, task_seq INTEGER NOT NULL, milestone_seq INTEGER NOT NULL,
     task_id TEXT NOT NULL, label TEXT NOT NULL, label_vi TEXT, title TEXT NOT NULL, title_en TEXT NOT NULL,

@@ -77,6 +77,7 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             [(plan.id, a.code, m) for a in plan.agencies for m in a.members],
         )
         task_rows, agency_rows, member_rows, milestone_rows = [], [], [], []
+        deadline_json: dict[tuple, str] = {}  # plans repeat a few deadlines many times
         expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
         for number, task in enumerate(plan.tasks, 1):
             members: dict[str, str] = {}
@@ -87,7 +88,8 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             task_rows.append(
                 (plan.id, task.id, task.seq, task.section, task.title, task.title_en, task.content, task.content_en,
                  task.lead_text, task.support_text, task.time_text,
-                 json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False), task.note,
+                 deadline_json.get(key := tuple(task.deadline)) or deadline_json.setdefault(
+                     key, json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False)), task.note,
                  json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member),
                  ",".join(task.lead)))
             agency_rows += [(plan.id, task.id, "lead", code, seq) for seq, code in enumerate(task.lead, 1)]
@@ -99,7 +101,12 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             if progress is not None and number % 1000 == 0:
                 progress(number, len(plan.tasks))
         # One statement per table: executemany over all rows is several times faster
-        # than a handful of statements per task.
+        # than a handful of statements per task; rows in primary-key order append to
+        # each table's b-tree instead of landing all over it.
+        task_rows.sort(key=lambda row: row[1])
+        agency_rows.sort()
+        member_rows.sort()
+        milestone_rows.sort()
         conn.executemany(
             """INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
                  support_text, time_text, deadline, note, target, per_member, lead_codes)

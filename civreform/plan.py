@@ -213,6 +213,11 @@ def _parse_yaml_plan(text: str, name: str) -> Plan:
 class _Validator:
     def __init__(self, name: str):
         self.name = name
+        # Plans repeat a handful of deadlines thousands of times ("Quý IV hàng năm"):
+        # a rule that validated once gives the same result again (errors are never cached).
+        self._rules: dict[tuple, DeadlineSpec] = {}
+        self._phrases: dict[str, list[DeadlineSpec]] = {}
+        self._laid_out: dict[tuple, list] = {}
 
     def fail(self, problem: str, line: int | None) -> PlanFileError:
         return PlanFileError(problem, self.name, line)
@@ -402,10 +407,13 @@ class _Validator:
             support = self.codes(entry, "support", what, known)
             time_text = self.text(entry, "time_text", what)
             specs = self.deadline(entry, what, time_text)
-            try:
-                milestones = milestones_for(specs, start, end)
-            except DeadlineError as error:
-                raise self.fail(f"{what}: {error}", self.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
+            laid_out = self._laid_out.get(key := tuple(specs))
+            if laid_out is None:
+                try:
+                    laid_out = self._laid_out[key] = milestones_for(specs, start, end)
+                except DeadlineError as error:
+                    raise self.fail(f"{what}: {error}", self.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
+            milestones = list(laid_out)
             content = self.text(entry, "content", what)
             target = entry.get("target")
             if target is not None and not isinstance(target, dict):
@@ -425,10 +433,12 @@ class _Validator:
         if "deadline" not in entry or entry["deadline"] is None:
             if not time_text:
                 raise self.fail(f"{what} is missing the field 'deadline' (or a 'time_text' to read it from)", entry.line)
-            try:
-                return parse_time_text(time_text)
-            except DeadlineError as error:
-                raise self.fail(f"{what}: {error}", self.line_of(entry, "time_text")) from None
+            if time_text not in self._phrases:
+                try:
+                    self._phrases[time_text] = parse_time_text(time_text)
+                except DeadlineError as error:
+                    raise self.fail(f"{what}: {error}", self.line_of(entry, "time_text")) from None
+            return list(self._phrases[time_text])
         value = entry["deadline"]
         line = self.line_of(entry, "deadline")
         if value == "ongoing":
@@ -445,6 +455,20 @@ class _Validator:
         raise self.fail(f"{what}: deadline must be 'ongoing', a rule or a list of rules", line)
 
     def deadline_rule(self, rule: _Located, what: str, single: bool) -> DeadlineSpec:
+        # The key keeps each value's type: 1, 1.0 and True are equal in Python but not here.
+        key = (single, *((name, value.__class__, value) for name, value in rule.items()))
+        try:
+            return self._rules[key]
+        except (KeyError, TypeError):  # new, or holds a value that cannot be a key (then it fails below)
+            pass
+        spec = self._deadline_rule(rule, what, single)
+        try:
+            self._rules[key] = spec
+        except TypeError:
+            pass
+        return spec
+
+    def _deadline_rule(self, rule: _Located, what: str, single: bool) -> DeadlineSpec:
         self.check_keys(rule, {"quarter", "half", "month", "day", "date", "year", "every", "label", "label_vi"}, (), f"{what}: deadline")
         line = rule.line
         label = self.text(rule, "label", what) or None

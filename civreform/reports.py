@@ -1,10 +1,12 @@
 """The queries behind every listing. They return lists of plain dicts (rows);
 rendering is render.py's job.
 
-Standing and status are computed in SQL over indexed columns: milestones are
-found by due date (milestones_by_due), and for each one the latest progress
-event on or before the as-of date is one index lookup (events_by_unit /
-events_by_milestone). Nothing loops over every task in Python.
+Standing and status are computed in SQL over indexed columns. milestone_report
+holds every milestone in report order (by due date) with its current state,
+kept by a trigger on events; a report as of a day on or after a milestone's
+latest event reads that row. Otherwise the state as of the day is worked out
+from the events: the latest event on or before it is one index lookup
+(events_by_unit / events_by_milestone). Nothing loops over every task in Python.
 """
 
 from __future__ import annotations
