@@ -252,7 +252,9 @@ def load(
     from civreform.loading import store_plan
     from civreform.plan import bundled_plan_path, read_plan_file
 
-    plan = read_plan_file(path or bundled_plan_path())  # validate before touching the database
+    # Validated before the database is touched; a large JSON plan's tasks are
+    # validated as they are stored, inside the one transaction (an error rolls it back).
+    plan = read_plan_file(path or bundled_plan_path(), stream=True)
     database = open_db(autoload=False)
     with progress_bar("loading tasks") as advance:
         result = store_plan(database.conn, plan, progress=advance)

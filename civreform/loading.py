@@ -43,6 +43,38 @@ def expand_members(plan: Plan, code: str, _seen: frozenset = frozenset()) -> lis
     return result
 
 
+BATCH_TASKS = 5000  # tasks per round of inserts: bounds memory when the tasks are streamed
+
+
+class _Batch:
+    """Rows of a few thousand tasks, written table by table in key order (rows in
+    primary-key order append to each b-tree instead of landing all over it)."""
+
+    def __init__(self):
+        self.tasks, self.agencies, self.members, self.milestones = [], [], [], []
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        self.tasks.sort(key=lambda row: row[1])
+        conn.executemany(
+            """INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
+                 support_text, time_text, deadline, note, target, per_member, lead_codes)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", self.tasks)
+        conn.executemany("INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) VALUES (?, ?, ?, ?, ?)",
+                         sorted(self.agencies))
+        conn.executemany("INSERT INTO task_members (plan_id, task_id, agency_code, via) VALUES (?, ?, ?, ?)",
+                         sorted(self.members))
+        conn.executemany("INSERT INTO milestones (plan_id, task_id, label, label_vi, due, seq) VALUES (?, ?, ?, ?, ?, ?)",
+                         sorted(self.milestones))
+        self.__init__()
+
+
+def _progress_of(tasks, done: int) -> tuple[int, int]:
+    """(done, total) for a progress bar: tasks of a list, characters of a stream."""
+    if isinstance(tasks, list):
+        return done, len(tasks)
+    return tasks.position, tasks.size
+
+
 def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResult:
     """Insert or update one plan in place. Events are never touched.
 
@@ -76,52 +108,40 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             "INSERT INTO agency_members (plan_id, group_code, member_code) VALUES (?, ?, ?)",
             [(plan.id, a.code, m) for a in plan.agencies for m in a.members],
         )
-        task_rows, agency_rows, member_rows, milestone_rows = [], [], [], []
-        deadline_json: dict[tuple, str] = {}  # plans repeat a few deadlines many times
         expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
-        for number, task in enumerate(plan.tasks, 1):
+        deadline_json: dict[tuple, str] = {}  # plans repeat a few deadlines many times
+        batch = _Batch()
+        task_count = milestone_count = 0
+        for task in plan.tasks:
             members: dict[str, str] = {}
             for lead in task.lead:
                 for member in expanded[lead]:
                     members.setdefault(member, lead)
             per_member = any(member != via for member, via in members.items())
-            task_rows.append(
+            batch.tasks.append(
                 (plan.id, task.id, task.seq, task.section, task.title, task.title_en, task.content, task.content_en,
                  task.lead_text, task.support_text, task.time_text,
                  deadline_json.get(key := tuple(task.deadline)) or deadline_json.setdefault(
                      key, json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False)), task.note,
                  json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member),
                  ",".join(task.lead)))
-            agency_rows += [(plan.id, task.id, "lead", code, seq) for seq, code in enumerate(task.lead, 1)]
-            agency_rows += [(plan.id, task.id, "support", code, seq) for seq, code in enumerate(task.support, 1)]
+            batch.agencies += [(plan.id, task.id, "lead", code, seq) for seq, code in enumerate(task.lead, 1)]
+            batch.agencies += [(plan.id, task.id, "support", code, seq) for seq, code in enumerate(task.support, 1)]
             if per_member:
-                member_rows += [(plan.id, task.id, member, via) for member, via in members.items()]
-            milestone_rows += [(plan.id, task.id, m.label, m.label_vi, m.due.isoformat(), seq)
-                               for seq, m in enumerate(task.milestones, 1)]
-            if progress is not None and number % 1000 == 0:
-                progress(number, len(plan.tasks))
-        # One statement per table: executemany over all rows is several times faster
-        # than a handful of statements per task; rows in primary-key order append to
-        # each table's b-tree instead of landing all over it.
-        task_rows.sort(key=lambda row: row[1])
-        agency_rows.sort()
-        member_rows.sort()
-        milestone_rows.sort()
-        conn.executemany(
-            """INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
-                 support_text, time_text, deadline, note, target, per_member, lead_codes)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", task_rows)
-        conn.executemany("INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) VALUES (?, ?, ?, ?, ?)",
-                         agency_rows)
-        conn.executemany("INSERT INTO task_members (plan_id, task_id, agency_code, via) VALUES (?, ?, ?, ?)",
-                         member_rows)
-        conn.executemany("INSERT INTO milestones (plan_id, task_id, label, label_vi, due, seq) VALUES (?, ?, ?, ?, ?, ?)",
-                         milestone_rows)
-        milestone_count = len(milestone_rows)
-        rebuild_milestone_report(conn, plan.id)
+                batch.members += [(plan.id, task.id, member, via) for member, via in members.items()]
+            batch.milestones += [(plan.id, task.id, m.label, m.label_vi, m.due.isoformat(), seq)
+                                 for seq, m in enumerate(task.milestones, 1)]
+            task_count += 1
+            milestone_count += len(task.milestones)
+            if task_count % BATCH_TASKS == 0:
+                batch.write(conn)
+                if progress is not None:
+                    progress(*_progress_of(plan.tasks, task_count))
+        batch.write(conn)
         if progress is not None:
-            progress(len(plan.tasks), len(plan.tasks))
+            progress(1, 1)
+        rebuild_milestone_report(conn, plan.id)
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
         orphaned = conn.execute("SELECT count(*) FROM orphan_event_view WHERE plan_id = ?", (plan.id,)).fetchone()[0]
-    return LoadResult(plan.id, plan.number, replaced, len(plan.tasks), milestone_count, len(plan.agencies),
+    return LoadResult(plan.id, plan.number, replaced, task_count, milestone_count, len(plan.agencies),
                       events_kept, orphaned)

@@ -146,8 +146,12 @@ def _make_loader():
     return Loader
 
 
-def read_plan_file(path: str | Path) -> Plan:
-    """Read, validate and lay out a plan file. Raises PlanFileError."""
+def read_plan_file(path: str | Path, stream: bool = False) -> Plan:
+    """Read, validate and lay out a plan file. Raises PlanFileError.
+
+    With stream=True a large JSON plan comes back with its tasks as a TaskStream:
+    the plan and its agencies are checked now, each task as it is consumed.
+    """
     path = Path(path)
     name = str(path)
     try:
@@ -160,7 +164,124 @@ def read_plan_file(path: str | Path) -> Plan:
         raise PlanFileError(f"not UTF-8 text (byte {error.start})", name) from None
     except OSError as error:
         raise PlanFileError(error.strerror or str(error), name) from None
+    if stream and len(text) >= STREAM_FROM_CHARS and text.lstrip()[:1] == "{":
+        plan = _stream_json_plan(text, name)
+        if plan is not None:
+            return plan
     return parse_plan_text(text, name)
+
+
+class TaskStream:
+    """The tasks of a large JSON plan, read and validated one at a time as they are
+    consumed (once), so that a plan of 100,000 tasks never sits in memory whole.
+    `position` / `size` tell how far through the file the reading is."""
+
+    def __init__(self, tasks, size: int):
+        self._tasks = tasks
+        self.position = 0
+        self.size = size
+
+    def __iter__(self):
+        return self._tasks
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+STREAM_FROM_CHARS = 1_000_000  # smaller plans are read whole: simpler, and errors get exact lines
+
+
+def _stream_json_plan(text: str, name: str) -> Plan | None:
+    """A JSON plan whose tasks are read lazily, when the file lays out "plan" and
+    "agencies" before "tasks" (as civreform's own files do); None when it does not,
+    and the caller reads the whole document instead."""
+    import json
+
+    decoder = json.JSONDecoder(object_pairs_hook=_json_object)
+    lines = {"offset": 0, "line": 1}
+
+    def line_at(offset: int) -> int:
+        lines["line"] += text.count("\n", lines["offset"], offset)
+        lines["offset"] = offset
+        return lines["line"]
+
+    def space(pos: int) -> int:
+        return _JSON_SPACE.match(text, pos).end()
+
+    def value_at(pos: int):
+        try:
+            return decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as error:
+            raise PlanFileError(f"JSON syntax error: {error.msg}", name, error.lineno) from None
+        except RecursionError:
+            raise PlanFileError("JSON nested too deeply", name, line_at(pos)) from None
+
+    def expect(pos: int, characters: str) -> tuple[str, int]:
+        pos = space(pos)
+        found = text[pos:pos + 1]
+        if not found or found not in characters:
+            raise PlanFileError(f"JSON syntax error: expected {' or '.join(map(repr, characters))}", name, line_at(pos))
+        return found, pos + 1
+
+    pos = space(0)
+    if text[pos:pos + 1] != "{":
+        return None
+    pos += 1
+    root = _Located()
+    while True:
+        pos = space(pos)
+        if text[pos:pos + 1] == "}":
+            return None  # no tasks: the whole-document path says what is wrong
+        key, pos = value_at(pos)
+        _, pos = expect(pos, ":")
+        pos = space(pos)
+        if key == "tasks":
+            if "plan" not in root or "agencies" not in root or text[pos:pos + 1] != "[":
+                return None
+            break
+        if not isinstance(key, str) or key in root:
+            return None
+        root[key], pos = value_at(pos)
+        separator, pos = expect(pos, ",}")
+        if separator == "}":
+            return None
+    validator = _Validator(name)
+    root["tasks"] = []  # stands in for the array while the rest of the root is checked
+    validator.check_root(root)
+    plan, known = validator.head(root)
+    stream = TaskStream(None, len(text))
+
+    def entries():
+        position = space(pos + 1)
+        if text[position:position + 1] == "]":
+            raise PlanFileError("tasks must be a non-empty list", name, line_at(position))
+        while True:
+            position = space(position)
+            item, end = value_at(position)
+            line = line_at(position)
+            if isinstance(item, _Located):
+                item.line = line
+            yield item, line
+            stream.position = end
+            separator, position = expect(end, ",]")
+            if separator == "]":
+                break
+        # Anything after the array: only keys the plan file may have, and the end.
+        rest = _Located()
+        while True:
+            separator, position = expect(position, ",}")
+            if separator == "}":
+                break
+            key, position = value_at(space(position))
+            _, position = expect(position, ":")
+            if key in root or key in rest:
+                raise PlanFileError(f"the key {key!r} appears twice", name, line_at(position))
+            rest[key], position = value_at(space(position))
+        if text[space(position):]:
+            raise PlanFileError("JSON syntax error: text after the end of the plan", name, line_at(space(position)))
+        validator.check_root(_Located({**root, **rest}))
+
+    stream._tasks = validator.iter_tasks(entries(), known, plan.period_start, plan.period_end)
+    plan.tasks = stream
+    return plan
 
 
 def parse_plan_text(text: str, name: str = "<plan>") -> Plan:
@@ -289,10 +410,18 @@ class _Validator:
         if document is None:
             raise self.fail("the file is empty", None)
         root = self.mapping(document, "the plan file", 1)
+        self.check_root(root)
+        plan, known = self.head(root)
+        plan.tasks = self.tasks(root["tasks"], self.line_of(root, "tasks"), known, plan.period_start, plan.period_end)
+        return plan
+
+    def check_root(self, root: _Located) -> None:
         self.check_keys(root, {"format", "plan", "agencies", "tasks"}, ("plan", "agencies", "tasks"), "the plan file")
         if "format" in root and root["format"] != FORMAT:
             raise self.fail(f"unknown format {root['format']!r} (this civreform reads {FORMAT})", self.line_of(root, "format"))
 
+    def head(self, root: _Located) -> tuple[Plan, dict[str, Agency]]:
+        """The plan without its tasks, and its agencies by code."""
         head = self.mapping(root["plan"], "plan", self.line_of(root, "plan"))
         self.check_keys(
             head,
@@ -319,9 +448,8 @@ class _Validator:
         for key in ("issuer", "monitor"):
             if key in head:
                 self.codes(head, key, "plan", known)
-        tasks = self.tasks(root["tasks"], self.line_of(root, "tasks"), known, period_start, period_end)
         meta = {key: _plain(value) for key, value in head.items() if key not in ("id", "number", "issued", "title", "title_en")}
-        return Plan(
+        plan = Plan(
             id=plan_id,
             number=self.text(head, "number", "plan"),
             issued=issued,
@@ -330,10 +458,11 @@ class _Validator:
             period_start=period_start,
             period_end=period_end,
             agencies=agencies,
-            tasks=tasks,
+            tasks=[],
             meta=meta,
             source=self.name,
         )
+        return plan, known
 
     def agencies(self, value, line: int) -> list[Agency]:
         if not isinstance(value, list) or not value:
@@ -380,10 +509,14 @@ class _Validator:
     def tasks(self, value, line: int, known: dict[str, Agency], start: date | None, end: date | None) -> list[Task]:
         if not isinstance(value, list) or not value:
             raise self.fail("tasks must be a non-empty list", line)
-        tasks: list[Task] = []
+        entries = ((item, _line_at(value, index)) for index, item in enumerate(value))
+        return list(self.iter_tasks(entries, known, start, end))
+
+    def iter_tasks(self, entries, known: dict[str, Agency], start: date | None, end: date | None):
+        """Validated tasks from (entry, line) pairs, one at a time (a generator)."""
         seen: dict[str, int] = {}
-        for index, item in enumerate(value):
-            entry = self.mapping(item, "a task", _line_at(value, index))
+        for index, (item, item_line) in enumerate(entries):
+            entry = self.mapping(item, "a task", item_line)
             raw_id = entry.get("id")
             what = f"task {raw_id}" if raw_id is not None else f"task #{index + 1}"
             self.check_keys(
@@ -418,7 +551,7 @@ class _Validator:
             target = entry.get("target")
             if target is not None and not isinstance(target, dict):
                 raise self.fail(f"{what}: target must be a mapping", self.line_of(entry, "target"))
-            tasks.append(Task(
+            yield Task(
                 id=task_id, seq=index + 1, content=content, lead=lead, milestones=milestones,
                 section=self.text(entry, "section", what, "appendix"),
                 title=self.text(entry, "title", what) or _short(content),
@@ -426,8 +559,7 @@ class _Validator:
                 lead_text=self.text(entry, "lead_text", what), support_text=self.text(entry, "support_text", what),
                 time_text=time_text, support=support, deadline=specs, note=self.text(entry, "note", what),
                 target=_plain(target) if target is not None else None, line=entry.line,
-            ))
-        return tasks
+            )
 
     def deadline(self, entry: _Located, what: str, time_text: str) -> list[DeadlineSpec]:
         if "deadline" not in entry or entry["deadline"] is None:

@@ -174,3 +174,92 @@ def test_a_bad_json_plan_still_names_its_line(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert caught.value.line == line_of(text, '"date": "2013-09-31"')
     assert "September 2013 has 30 days" in str(caught.value)
+
+
+# ── Large JSON plans, read and stored one task at a time ────────────────────
+
+@pytest.fixture
+def streamed(monkeypatch):
+    """Stream every JSON plan, however small (the CLI streams from 1 MB up)."""
+    import civreform.plan
+
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)
+
+
+def test_a_streamed_json_plan_stores_what_the_yaml_plan_stores(cli, db_path, tmp_path, streamed):
+    cli("load")
+    from_yaml = snapshot(db_path)
+    path = _as_json(tmp_path)
+    assert not isinstance(read_plan_file(path, stream=True).tasks, list)  # really streamed
+    out = cli("load", str(path)).stdout
+    assert "26 tasks, 34 milestones" in out
+    ignore = ("INSERT INTO \"plans\"",)  # loaded_at and source differ
+    assert [s for s in snapshot(db_path) if not s.startswith(ignore)] == [s for s in from_yaml if not s.startswith(ignore)]
+
+
+def test_a_generated_plan_streams_in_batches_and_checks_clean(cli, tmp_path, streamed, monkeypatch):
+    import civreform.loading
+    from benchmarks.generate import write_plan
+
+    monkeypatch.setattr(civreform.loading, "BATCH_TASKS", 7)  # many batches
+    path = write_plan(tmp_path / "big.json", "gen-50", 50, seed=3)
+    cli("load")
+    assert "50 tasks" in cli("load", str(path)).stdout
+    assert "current state: agrees with the progress events" in cli("check").stdout
+    assert len(cli.json("--plan", "gen-50", "tasks")) == 50
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda d: d["tasks"][20].update(lead=["sở-y-tế"]), "unknown agency code 'sở-y-tế'"),
+    (lambda d: d["tasks"][25].update(id="1"), "duplicate task id '1'"),
+    # keys after the task array are only met once every task is stored
+    (lambda d: d.update(format=d.pop("format") and "civreform-plan/9"), "unknown format"),
+    (lambda d: d.update(extra=1), "unknown field 'extra'"),
+])
+def test_a_bad_task_late_in_a_streamed_plan_rolls_the_whole_load_back(cli, db_path, tmp_path, streamed, edit, problem):
+    cli("load")
+    before = snapshot(db_path)
+    path = _as_json(tmp_path, edit)
+    result = cli("load", str(path), expect=3)
+    assert problem in result.stderr and str(path) in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot(db_path) == before
+
+
+def test_a_streamed_error_names_the_line_of_its_task(cli, tmp_path, streamed):
+    def bad(data):
+        data["tasks"][20]["lead"] = ["sở-y-tế"]
+
+    path = _as_json(tmp_path, bad)
+    text = path.read_text(encoding="utf-8")
+    task_id = __import__("json").loads(text)["tasks"][20]["id"]
+    result = cli("load", str(path), expect=3)
+    line = line_of(text, f'"id": "{task_id}"') - 1  # the task's opening brace
+    assert f"{path}:{line}:" in result.stderr
+
+
+def test_json_syntax_errors_in_a_streamed_plan(cli, db_path, tmp_path, streamed):
+    cli("load")
+    before = snapshot(db_path)
+    good = _as_json(tmp_path).read_text(encoding="utf-8")
+    for name, broken in {
+        "missing comma": good.replace('},\n    {\n      "id": "5"', '}\n    {\n      "id": "5"', 1),
+        "truncated": good[: len(good) // 2],
+        "text after the end": good + "\n{}",
+    }.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(broken, encoding="utf-8")
+        result = cli("load", str(path), expect=3)
+        assert "JSON syntax error" in result.stderr, name
+        assert snapshot(db_path) == before, name
+
+
+def test_tasks_before_agencies_are_read_whole(tmp_path, streamed):
+    import json
+
+    path = _as_json(tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({"tasks": data["tasks"], "plan": data["plan"], "agencies": data["agencies"]},
+                               ensure_ascii=False), encoding="utf-8")
+    plan = read_plan_file(path, stream=True)
+    assert isinstance(plan.tasks, list) and len(plan.tasks) == 26
