@@ -161,6 +161,13 @@ def _codes(joined: str | None) -> list[str]:
 
 # ── Milestone state as of a date ────────────────────────────────────────────
 
+def _plan_is(plan_id: str | None) -> str:
+    """The plan filter on milestone_report m: a plain equality when there is a plan
+    (so its indexes serve), nothing otherwise."""
+    return "m.plan_id = :plan" if plan_id is not None else "1 = 1"
+
+
+
 def _values_cte(name: str, pairs: list[tuple[str, str]], params: dict) -> str:
     if not pairs:
         return f"{name}(plan_id, code) AS (SELECT NULL, NULL WHERE 0)"
@@ -312,7 +319,7 @@ def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None
     of dicts; with tuples=True, of plain tuples in OVERDUE_COLUMNS order with the lead
     codes as one "a,b" string: what a large CSV export needs, without a dict per row)."""
     params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(), "plan": plan_id}
-    where = ["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"]
+    where = ["m.due < :as_of", _plan_is(plan_id)]
     days = ":as_of_day - due_day"
     return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit, tuples)
 
@@ -325,7 +332,7 @@ def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str |
 
     params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(),
                     "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
-    where = ["m.due >= :as_of", "m.due <= :until", "(:plan IS NULL OR m.plan_id = :plan)"]
+    where = ["m.due >= :as_of", "m.due <= :until", _plan_is(plan_id)]
     days_left = "due_day - :as_of_day"
     return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit, tuples)
 
@@ -386,8 +393,11 @@ def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | No
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id, "task": task_id,
                     "due_from": due_from.isoformat() if due_from else None,
                     "due_until": due_until.isoformat() if due_until else None}
-    where = ["(:plan IS NULL OR m.plan_id = :plan)", "(:due_from IS NULL OR m.due >= :due_from)",
-             "(:due_until IS NULL OR m.due <= :due_until)"]
+    where = [_plan_is(plan_id)]
+    if due_from is not None:
+        where.append("m.due >= :due_from")
+    if due_until is not None:
+        where.append("m.due <= :due_until")
     if task_id is not None:
         where.append("m.task_id = :task")
     sql = _state_query(where, params, scope) + "SELECT * FROM state ORDER BY due, plan_id, task_seq, milestone_seq"
@@ -425,7 +435,7 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     (overdue, then within deadline, then done late, then done on time); tasks
     with no due date are ongoing."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    where = ["(:plan IS NULL OR m.plan_id = :plan)"]
+    where = [_plan_is(plan_id)]
     task_scope = ""
     via = "''"
     if scope is not None:
@@ -615,7 +625,7 @@ def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     """Milestones not done as of as_of, one row per reporting agency for group-led
     tasks (the rows of a spreadsheet template)."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    where = ["(:plan IS NULL OR m.plan_id = :plan)"]
+    where = [_plan_is(plan_id)]
     sql = _state_query(where, params, scope) + """
         SELECT us.plan_id, us.task_id, us.label, us.member, t.title, us.due
         FROM unit_state us JOIN tasks t ON t.plan_id = us.plan_id AND t.task_id = us.task_id
@@ -635,7 +645,7 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
     counts once for each member that has not reported done; others count for
     their lead agencies."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    where = ["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"]
+    where = ["m.due < :as_of", _plan_is(plan_id)]
     sql = _state_query(where, params, None) + """,
     owed AS (
       SELECT us.plan_id, us.member AS code FROM unit_state us
@@ -655,7 +665,7 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
 def standing_counts(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None) -> dict[str, int]:
     """How many milestones stand in each category on as_of, counted in SQL."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    sql = (_state_query(["(:plan IS NULL OR m.plan_id = :plan)"], params, None)
+    sql = (_state_query([_plan_is(plan_id)], params, None)
            + "SELECT standing, count(*) FROM state GROUP BY standing")
     counts = {standing: 0 for standing in ("done-on-time", "done-late", "within-deadline", "overdue")}
     counts.update(dict(conn.execute(sql, params).fetchall()))

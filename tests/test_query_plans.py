@@ -59,9 +59,9 @@ def _report_sql(conn, scope):
     as_of = date(2014, 6, 30)
     params_overdue = {"as_of": as_of.isoformat(), "plan": None}
     params_upcoming = {"as_of": as_of.isoformat(), "until": "2014-07-30", "plan": None}
-    overdue = reports.open_milestones_sql(["m.due < :as_of", "(:plan IS NULL OR m.plan_id = :plan)"],
+    overdue = reports.open_milestones_sql(["m.due < :as_of", reports._plan_is(None)],
                                           params_overdue, scope, "0", None)
-    upcoming = reports.open_milestones_sql(["m.due >= :as_of", "m.due <= :until", "(:plan IS NULL OR m.plan_id = :plan)"],
+    upcoming = reports.open_milestones_sql(["m.due >= :as_of", "m.due <= :until", reports._plan_is(None)],
                                            params_upcoming, scope, "0", 50)
     return ([(f"overdue {i}", sql, params_overdue) for i, sql in enumerate(overdue)]
             + [(f"upcoming {i}", sql, params_upcoming) for i, sql in enumerate(upcoming)])
@@ -92,6 +92,15 @@ def test_the_check_catches_a_missing_index(database):
     name, sql, params = _report_sql(database.conn, None)[1]
     assert _scans(database.conn, sql, params) != []
     assert _scans(database.conn, _report_sql(database.conn, None)[0][1], params) == []
+
+
+def test_one_task_s_state_is_found_by_its_key(database):
+    """record and show work out one task's milestones: a key lookup, not a pass over all."""
+    params = {"as_of": "2014-06-30", "plan": "nd-55-2013", "task": "13"}
+    sql = reports._state_query([reports._plan_is("nd-55-2013"), "m.task_id = :task"], params, None) + "SELECT * FROM state"
+    plan = _plan(database.conn, sql, params)
+    assert any("milestone_report_by_key (plan_id=? AND task_id=?)" in line for line in plan), plan
+    assert _scans(database.conn, sql, params) == []
 
 
 def test_history_of_one_task_and_the_latest_event_lookup_use_indexes(database):
