@@ -138,7 +138,8 @@ def add_events(db_path: Path, count: int, seed: int = 1, batch: int = 50_000) ->
     units = conn.execute(
         """SELECT m.plan_id, m.task_id, m.label, coalesce(tm.agency_code, ''), m.due FROM milestones m
            JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
-           LEFT JOIN task_members tm ON t.per_member = 1 AND tm.plan_id = m.plan_id AND tm.task_id = m.task_id"""
+           LEFT JOIN task_members tm ON t.per_member = 1 AND tm.plan_id = m.plan_id AND tm.task_id = m.task_id
+           ORDER BY m.plan_id, m.task_id, m.label, tm.agency_code"""  # the same events whatever the query plan
     ).fetchall()
     statuses = ["in-progress", "in-progress", "done", "blocked", "not-started"]
     written = 0
@@ -169,7 +170,8 @@ def write_import_csv(db_path: Path, path: Path, rows: int, seed: int = 1) -> int
         """SELECT m.plan_id, m.task_id, m.label, coalesce(tm.agency_code, ''), p.issued FROM milestones m
            JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
            JOIN plans p ON p.plan_id = m.plan_id
-           LEFT JOIN task_members tm ON t.per_member = 1 AND tm.plan_id = m.plan_id AND tm.task_id = m.task_id"""
+           LEFT JOIN task_members tm ON t.per_member = 1 AND tm.plan_id = m.plan_id AND tm.task_id = m.task_id
+           ORDER BY m.plan_id, m.task_id, m.label, tm.agency_code"""
     ).fetchall()
     conn.close()
     with path.open("w", encoding="utf-8", newline="") as handle:
