@@ -230,6 +230,7 @@ def _stream_json_plan(text: str, name: str) -> Plan | None:
         pos = space(pos)
         if text[pos:pos + 1] == "}":
             return None  # no tasks: the whole-document path says what is wrong
+        key_at = pos
         key, pos = value_at(pos)
         _, pos = expect(pos, ":")
         pos = space(pos)
@@ -245,8 +246,16 @@ def _stream_json_plan(text: str, name: str) -> Plan | None:
             return None
     validator = _Validator(name)
     root["tasks"] = []  # stands in for the array while the rest of the root is checked
-    validator.check_root(root)
-    plan, known = validator.head(root)
+    try:
+        validator.check_root(root)
+        plan, known = validator.head(root)
+    except PlanFileError as error:
+        # Name the exact line: read the part before the tasks again as YAML (JSON is YAML).
+        try:
+            _parse_yaml_plan(text[:key_at] + '"tasks": []}', name)
+        except PlanFileError as located:
+            raise located from None
+        raise error from None
     stream = TaskStream(None, len(text))
 
     def entries():

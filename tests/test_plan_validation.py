@@ -238,6 +238,18 @@ def test_a_streamed_error_names_the_line_of_its_task(cli, tmp_path, streamed):
     assert f"{path}:{line}:" in result.stderr
 
 
+def test_an_error_before_the_tasks_of_a_streamed_plan_names_its_exact_line(cli, tmp_path, streamed):
+    def bad(data):
+        data["agencies"][3]["kind"] = "ministry"
+
+    path = _as_json(tmp_path, bad)
+    text = path.read_text(encoding="utf-8")
+    result = cli("load", str(path), expect=3)
+    line = line_of(text, '"kind": "ministry"')
+    assert f"{path}:{line}:" in result.stderr
+    assert "unknown kind 'ministry'" in result.stderr
+
+
 def test_json_syntax_errors_in_a_streamed_plan(cli, db_path, tmp_path, streamed):
     cli("load")
     before = snapshot(db_path)
