@@ -132,8 +132,11 @@ def make_console(stderr: bool = False):
 
 
 def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str | None = None,
-                empty: str = "nothing to show", cap: int = TABLE_ROW_CAP) -> int:
-    """A Rich table on stdout (no colour when stdout is not a terminal or NO_COLOR is set)."""
+                empty: str = "nothing to show", cap: int = TABLE_ROW_CAP, display=None) -> int:
+    """A Rich table on stdout (no colour when stdout is not a terminal or NO_COLOR is set).
+
+    Shows the first `cap` rows (after `display`, which only they go through) and
+    counts the rest for the notice."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -149,12 +152,13 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
             table.add_column(Text(header), no_wrap=True)
         else:
             table.add_column(Text(header), overflow="fold", ratio=1)
-    count, extra = 0, 0
+    from itertools import islice
+
     iterator: Iterator[dict] = iter(rows)
-    for row in iterator:
-        if count >= cap:
-            extra = 1 + sum(1 for _ in iterator)
-            break
+    shown = list(islice(iterator, cap))
+    extra = sum(1 for _ in iterator)
+    count = 0
+    for row in display(shown) if display is not None else shown:
         table.add_row(*[Text(visible(cell_text(row.get(key)))) for key, _header in columns])
         count += 1
     if count == 0:
@@ -178,11 +182,9 @@ def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_colu
         return write_csv(rows, columns, out, bom=bom)
     if fmt == "json":
         return write_json(({c: row.get(c) for c in columns} for row in rows), out)
-    if display is not None:
-        rows = display(rows)
     if fmt == "markdown":
-        return write_markdown(rows, table_columns, out)
-    return write_table(rows, table_columns, title, empty)
+        return write_markdown(display(rows) if display is not None else rows, table_columns, out)
+    return write_table(rows, table_columns, title, empty, display=display)
 
 
 def standing_label(value: str | None, vi: bool) -> str:
