@@ -57,7 +57,7 @@ def main() -> None:
             times[name].append(time.perf_counter() - started)
     median = {name: statistics.median(values) for name, values in times.items()}
     for name, value in median.items():
-        print(f"{name:42s} median {value * 1000:6.1f} ms")
+        print(f"{name:42s} median {value * 1000:6.1f} ms   min {min(times[name]) * 1000:6.1f} ms")
     print(f"ratio csv / import typer:                 {median['overdue --format csv'] / median['import typer']:.2f} (target 1.25)")
     print(f"ratio table / import typer+rich:          "
           f"{median['overdue (table)'] / median['import typer, rich.table, rich.console']:.2f} (target 1.25)")

@@ -73,7 +73,7 @@ def today() -> date:
     """The only clock. CIVREFORM_TODAY fixes it (for tests and reruns)."""
     fixed = os.environ.get("CIVREFORM_TODAY")
     if fixed:
-        from civreform.deadlines import parse_user_date
+        from civreform.dates import parse_user_date
 
         return parse_user_date(fixed)
     return date.today()
@@ -186,7 +186,7 @@ def open_db(autoload: bool = True):
 
 
 def as_of_date(value: str | None) -> date:
-    from civreform.deadlines import parse_user_date
+    from civreform.dates import parse_user_date
 
     return parse_user_date(value, today()) if value else today()
 
@@ -493,7 +493,7 @@ def history(
 ):
     """Every progress event, oldest first."""
     from civreform import reports, render
-    from civreform.deadlines import parse_user_date
+    from civreform.dates import parse_user_date
 
     database = open_db()
     plan_id = plan_filter(database.conn)

@@ -11,7 +11,6 @@ import os
 import sqlite3
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from civreform.errors import DatabaseError
@@ -405,11 +404,14 @@ def _split_sql(script: str) -> list[str]:
 
 # ── Opening ─────────────────────────────────────────────────────────────────
 
-@dataclass
 class Database:
-    path: Path
-    conn: sqlite3.Connection
-    created: bool
+    """An open civreform database: its path, the connection, and whether this call created it."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, created: bool):
+        self.path, self.conn, self.created = path, conn, created
+
+    def __repr__(self) -> str:
+        return f"Database(path={self.path!r}, created={self.created})"
 
     def close(self) -> None:
         self.conn.close()

@@ -11,27 +11,12 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 
+from civreform.dates import checked_date, days_in_month, month_end
 from civreform.errors import DateInputError, DeadlineError
 
 ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
-               "October", "November", "December")
 
 STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue", "ongoing")
-STANDING_LABELS_VI = {
-    "done-on-time": "đã hoàn thành đúng hạn",
-    "done-late": "đã hoàn thành quá hạn",
-    "within-deadline": "chưa hoàn thành, trong hạn",
-    "overdue": "chưa hoàn thành, quá hạn",
-    "ongoing": "thường xuyên",
-}
-STATUSES = ("not-started", "in-progress", "done", "blocked")
-STATUS_LABELS_VI = {
-    "not-started": "chưa bắt đầu",
-    "in-progress": "đang thực hiện",
-    "done": "đã hoàn thành",
-    "blocked": "vướng mắc",
-}
 
 
 @dataclass(frozen=True)
@@ -75,19 +60,6 @@ class Milestone:
     label_vi: str | None = None
 
 
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def days_in_month(year: int, month: int) -> int:
-    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
-        return 29
-    return _MONTH_DAYS[month - 1]
-
-
-def month_end(year: int, month: int) -> date:
-    return date(year, month, days_in_month(year, month))
-
-
 def quarter_end(year: int, quarter: int) -> date:
     """Q1 ends 31/03 … Q4 ends 31/12 (a quarter's deadline is its last day)."""
     if quarter not in (1, 2, 3, 4):
@@ -106,46 +78,6 @@ def read_quarter(value: object) -> int:
     return number
 
 
-def checked_date(year: int, month: int, day: int, written: str) -> date:
-    """date(year, month, day), or an error that says why the written date is impossible."""
-    if not 1 <= month <= 12:
-        raise DateInputError(f"{written!r} is not a real date: there is no month {month}")
-    last = days_in_month(year, month)
-    if not 1 <= day <= last:
-        raise DateInputError(
-            f"{written!r} is not a real date: {MONTH_NAMES[month]} {year} has {last} days"
-        )
-    return date(year, month, day)
-
-
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DAY_FIRST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
-
-
-def parse_user_date(text: str, today: date | None = None) -> date:
-    """A date typed by a person: ISO 2014-03-31, day-first 31/03/2014, or 'today'.
-
-    Slash dates are always day first (Vietnamese usage): 01/02/2014 is 1 February.
-    An impossible date is an error, never shifted to a neighbour.
-    """
-    if not isinstance(text, str):
-        raise DateInputError(f"not a date: {text!r}")
-    value = text.strip()
-    if value.lower() in ("today", "hôm nay"):
-        if today is None:
-            raise DateInputError("'today' is not allowed here")
-        return today
-    if match := _ISO.fullmatch(value):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := _DAY_FIRST.fullmatch(value):
-        day, month, year = (int(g) for g in match.groups())
-    else:
-        raise DateInputError(
-            f"not a date: {text!r} (write 2014-03-31 or 31/03/2014)"
-        )
-    if year < 1900:
-        raise DateInputError(f"{text!r} is not a plausible date")
-    return checked_date(year, month, day, value)
 
 
 # ── Deadline phrases ────────────────────────────────────────────────────────

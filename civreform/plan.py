@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from civreform.dates import checked_date, parse_user_date
 from civreform.deadlines import (
-    DeadlineSpec, Milestone, checked_date, milestones_for, parse_time_text, parse_user_date, read_quarter,
+    DeadlineSpec, Milestone, milestones_for, parse_time_text, read_quarter,
 )
 from civreform.errors import DateInputError, DeadlineError, PlanFileError
 

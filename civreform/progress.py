@@ -9,8 +9,11 @@ from datetime import date, datetime, timezone
 
 from civreform import reports
 from civreform.db import write_transaction
-from civreform.deadlines import STATUSES, parse_user_date
+from civreform.dates import parse_user_date
 from civreform.errors import CivreformError, DateInputError, NotFoundError, ProgressError
+
+
+STATUSES = ("not-started", "in-progress", "done", "blocked")
 
 
 @dataclass

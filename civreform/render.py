@@ -187,16 +187,28 @@ def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_colu
     return write_table(rows, table_columns, title, empty, display=display)
 
 
+# The Government Office's words for standings, and the usual words for statuses.
+STANDING_LABELS_VI = {
+    "done-on-time": "đã hoàn thành đúng hạn",
+    "done-late": "đã hoàn thành quá hạn",
+    "within-deadline": "chưa hoàn thành, trong hạn",
+    "overdue": "chưa hoàn thành, quá hạn",
+    "ongoing": "thường xuyên",
+}
+STATUS_LABELS_VI = {
+    "not-started": "chưa bắt đầu",
+    "in-progress": "đang thực hiện",
+    "done": "đã hoàn thành",
+    "blocked": "vướng mắc",
+}
+
+
 def standing_label(value: str | None, vi: bool) -> str:
     """A standing as tables show it: the code, or the Vietnamese report category."""
-    from civreform.deadlines import STANDING_LABELS_VI
-
     return STANDING_LABELS_VI.get(value, value) if value and vi else value or ""
 
 
 def status_label(value: str | None, vi: bool) -> str:
-    from civreform.deadlines import STATUS_LABELS_VI
-
     return STATUS_LABELS_VI.get(value, value) if value and vi else value or ""
 
 

@@ -12,11 +12,9 @@ from the events: the latest event on or before it is one index lookup
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import date
 
 from civreform.errors import AmbiguousError, NotFoundError
-from civreform.names import fold, match_score
 
 # ── Plans and agencies ──────────────────────────────────────────────────────
 
@@ -48,20 +46,20 @@ def resolve_plan(conn: sqlite3.Connection, plan_query: str | None) -> str | None
     raise NotFoundError(f"no plan {plan_query!r} (plans: {known})")
 
 
-@dataclass
 class AgencyScope:
     """An agency as typed by the user, resolved in every plan that has it.
 
     lead_pairs: the agency and the groups it belongs to (tasks naming any of
     them concern it); member_pairs: the agency and its members (the units whose
-    reports count for it).
+    reports count for it). (A plain class: a dataclass costs a millisecond of
+    start-up in every report.)
     """
 
-    code: str
-    name: str
-    self_pairs: list[tuple[str, str]]
-    lead_pairs: list[tuple[str, str]] = field(default_factory=list)
-    member_pairs: list[tuple[str, str]] = field(default_factory=list)
+    def __init__(self, code: str, name: str, self_pairs: list[tuple[str, str]],
+                 lead_pairs: list[tuple[str, str]] | None = None, member_pairs: list[tuple[str, str]] | None = None):
+        self.code, self.name, self.self_pairs = code, name, self_pairs
+        self.lead_pairs = lead_pairs or []
+        self.member_pairs = member_pairs or []
 
 
 def _like_escape(text: str) -> str:
@@ -70,6 +68,8 @@ def _like_escape(text: str) -> str:
 
 def resolve_agency(conn: sqlite3.Connection, query: str, plan_id: str | None = None, direct: bool = False) -> AgencyScope:
     """Find one agency by code or by any part of a name, with or without diacritics."""
+    from civreform.names import fold, match_score
+
     words = fold(query).split()
     where, params = ["1 = 1"], []
     if plan_id:
@@ -121,6 +121,8 @@ def _related(conn: sqlite3.Connection, pairs: list[tuple[str, str]], upward: boo
 
 def _agency_suggestions(conn: sqlite3.Connection, query: str, plan_id: str | None) -> str:
     import difflib
+
+    from civreform.names import fold
 
     rows = conn.execute(
         "SELECT DISTINCT code, name FROM agencies" + (" WHERE plan_id = ?" if plan_id else ""),

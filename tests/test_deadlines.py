@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from civreform.dates import parse_user_date
 from civreform.deadlines import (
-    DeadlineSpec, milestones_for, parse_time_text, parse_user_date, quarter_end, read_quarter, standing,
+    DeadlineSpec, milestones_for, parse_time_text, quarter_end, read_quarter, standing,
 )
 from civreform.errors import DateInputError, DeadlineError
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from civreform.deadlines import parse_time_text, parse_user_date
+from civreform.dates import parse_user_date
+from civreform.deadlines import parse_time_text
 from civreform.errors import CivreformError
 from civreform.plan import parse_plan_text
 from tests.conftest import PLAN
