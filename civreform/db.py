@@ -315,7 +315,7 @@ def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = Non
     units' current state. Called inside the transaction that loads the plan."""
     where = "m.plan_id = :plan" if plan_id is not None else "1 = 1"
     params = {"plan": plan_id}
-    conn.execute(f"DELETE FROM {table} WHERE :plan IS NULL OR plan_id = :plan", params)  # noqa: S608
+    conn.execute(f"DELETE FROM {table} WHERE {where.replace('m.', '')}", params)  # noqa: S608 (fixed names)
     columns = ("due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, "
                f"due_day, {_REPORT_STATE_COLUMNS}")
     head = f"""INSERT INTO {table} ({columns})

@@ -370,22 +370,32 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
     from itertools import islice
 
     queries = open_milestones_sql(where, params, scope, days_sql, limit)
+    began = False
     if len(queries) == 2:
+        # Both queries must read one snapshot: an event committed between them could
+        # otherwise move a milestone from one list to the other (listed twice, or not at all).
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+            began = True
         current, worked_out = (conn.execute(sql, params) for sql in queries)
         rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[1], r[14], r[15]))
         if limit is not None:
             rows = islice(rows, limit)
     else:
         rows = conn.execute(queries[0], params)
-    if tuples:
-        width = len(columns)
+    try:
+        if tuples:
+            width = len(columns)
+            for r in rows:
+                yield r[:width]
+            return
         for r in rows:
-            yield r[:width]
-        return
-    for r in rows:
-        row = dict(zip(columns, r))
-        row["lead"] = _codes(row["lead"])
-        yield row
+            row = dict(zip(columns, r))
+            row["lead"] = _codes(row["lead"])
+            yield row
+    finally:
+        if began and conn.in_transaction:
+            conn.execute("COMMIT")  # only read: this just releases the snapshot
 
 
 def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
