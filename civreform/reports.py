@@ -511,12 +511,18 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     return rows
 
 
+# A task by id, in one plan or in each plan: a primary-key lookup either way (an import
+# looks up every row's task; "(:plan IS NULL OR ...)" would read every task each time).
+FIND_TASK_SQL = {
+    True: "SELECT plan_id, task_id FROM tasks WHERE plan_id = :plan AND task_id = :task",
+    False: "SELECT t.plan_id, t.task_id FROM plans p JOIN tasks t ON t.plan_id = p.plan_id AND t.task_id = :task "
+           "ORDER BY p.plan_id",
+}
+
+
 def find_task(conn: sqlite3.Connection, task_id: str, plan_id: str | None = None) -> tuple[str, str]:
     """(plan_id, task_id) for what the user typed, or NotFoundError with the nearest ids."""
-    rows = conn.execute(
-        "SELECT plan_id, task_id FROM tasks WHERE task_id = :task AND (:plan IS NULL OR plan_id = :plan)",
-        {"task": task_id, "plan": plan_id},
-    ).fetchall()
+    rows = conn.execute(FIND_TASK_SQL[plan_id is not None], {"task": task_id, "plan": plan_id}).fetchall()
     if len(rows) == 1:
         return rows[0][0], rows[0][1]
     if len(rows) > 1:
@@ -613,8 +619,10 @@ def history(conn: sqlite3.Connection, *, plan_id: str | None = None, task_id: st
     """Every progress event, oldest first (by the day it happened, then by when it was recorded)."""
     params: dict = {"plan": plan_id, "task": task_id, "since": since.isoformat() if since else None,
                     "until": until.isoformat() if until else None}
-    where = ["(:plan IS NULL OR plan_id = :plan)", "(:task IS NULL OR task_id = :task)",
-             "(:since IS NULL OR happened_on >= :since)", "(:until IS NULL OR happened_on <= :until)"]
+    # Only the filters given, each a plain comparison, so that an index serves them.
+    where = [condition for value, condition in ((plan_id, "plan_id = :plan"), (task_id, "task_id = :task"),
+                                                (since, "happened_on >= :since"), (until, "happened_on <= :until"))
+             if value is not None] or ["1 = 1"]
     if agency_codes is not None:
         import json
 

@@ -103,6 +103,23 @@ def test_one_task_s_state_is_found_by_its_key(database):
     assert _scans(database.conn, sql, params) == []
 
 
+@pytest.mark.parametrize("plan_id", ["nd-55-2013", None])
+def test_finding_a_task_is_a_key_lookup(database, plan_id):
+    """import looks up every row's task: a scan there made 10,000 rows take a minute at 100k tasks."""
+    sql = reports.FIND_TASK_SQL[plan_id is not None]
+    assert _scans(database.conn, sql, {"task": "13", "plan": plan_id}) == []
+    assert reports.find_task(database.conn, "13", plan_id) == ("nd-55-2013", "13")
+
+
+def test_history_of_one_task_reads_that_task_s_events(database):
+    seen = []
+    database.conn.set_trace_callback(seen.append)
+    rows = list(reports.history(database.conn, plan_id="nd-55-2013", task_id="21"))
+    database.conn.set_trace_callback(None)
+    assert [r["task"] for r in rows] == ["21"]
+    assert _scans(database.conn, seen[-1], {"plan": "nd-55-2013", "task": "21", "since": None, "until": None}) == []
+
+
 def test_history_of_one_task_and_the_latest_event_lookup_use_indexes(database):
     sql = ("SELECT id FROM events WHERE plan_id = :plan AND task_id = :task AND milestone = :m "
            "AND happened_on <= :as_of ORDER BY happened_on DESC, id DESC LIMIT 1")
