@@ -265,7 +265,7 @@ unit_state AS (
 -- A milestone one agency reports on is its one unit; a group-led milestone is
 -- done when every member is, and its percent is the members' average.
 ms_state AS (
-  SELECT plan_id, task_id, label, due, 1 AS units, CAST(status IS 'done' AS INTEGER) AS units_done, done_on,
+  {current}SELECT plan_id, task_id, label, due, 1 AS units, CAST(status IS 'done' AS INTEGER) AS units_done, done_on,
     coalesce(status, 'not-started') AS status,
     CASE WHEN status = 'done' THEN 100 WHEN status IS NULL OR status = 'not-started' THEN coalesce(percent, 0)
          ELSE percent END AS percent,
@@ -291,18 +291,30 @@ state AS (
 """
 
 
-def _state_query(milestone_where: list[str], params: dict, scope: AgencyScope | None, role: str = "lead") -> str:
-    """The WITH clause that yields `state`: one row per milestone with its status as of :as_of."""
+def _state_query(milestone_where: list[str], params: dict, scope: AgencyScope | None, role: str = "lead",
+                 all_units: bool = False) -> str:
+    """The WITH clause that yields `state`: one row per milestone with its status as of :as_of.
+
+    Without a scope, a milestone with no event dated after :as_of comes straight
+    from milestone_report and only the others are worked out from their units;
+    all_units=True works every milestone out (for callers that read unit_state,
+    one row per reporting unit).
+    """
     ctes = [_values_cte("scope_lead", scope.lead_pairs if scope else [], params),
             _values_cte("scope_member", scope.member_pairs if scope else [], params)]
     where = list(milestone_where)
-    member_filter = ""
+    member_filter = current = ""
     if scope is not None:
         where.append(_scope_exists("m", _role_sql(role)))
         member_filter = ("AND EXISTS (SELECT 1 FROM scope_member sm WHERE sm.plan_id = tm.plan_id "
                          "AND sm.code = tm.agency_code)")
+    elif not all_units:
+        current = (f"SELECT plan_id, task_id, label, due, units, units_done, done_on, status, percent, last_on "
+                   f"FROM milestone_report m WHERE {' AND '.join(where) or '1 = 1'} "
+                   "AND (m.last_on IS NULL OR m.last_on <= :as_of)\n  UNION ALL\n  ")
+        where.append("m.last_on > :as_of")
     state = STATE_CTES.format(milestone_where=" AND ".join(where) or "1 = 1", member_filter=member_filter,
-                              standing=STANDING_SQL.format(a="s."))
+                              standing=STANDING_SQL.format(a="s."), current=current)
     return "WITH " + ",\n".join(ctes) + ",\n" + state
 
 
@@ -351,7 +363,7 @@ def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | Non
     return [
         f"SELECT {select} FROM milestone_report m WHERE {' AND '.join(where)} AND m.status <> 'done' "  # noqa: S608
         f"AND (m.last_on IS NULL OR m.last_on <= :as_of){tail}",
-        _state_query([*where, "m.last_on > :as_of"], params, None)
+        _state_query([*where, "m.last_on > :as_of"], params, None, all_units=True)
         + f"SELECT {select} FROM state WHERE status <> 'done'{tail}",
     ]
 
@@ -464,7 +476,9 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
       SELECT plan_id, task_id, count(*) AS n,
         sum(standing = 'overdue') AS n_overdue, sum(standing = 'within-deadline') AS n_open,
         sum(standing = 'done-late') AS n_late,
-        min(CASE WHEN status <> 'done' THEN due END) AS next_due
+        -- the one min() in this query: SQLite takes the bare columns from its row
+        -- (status and percent of the next milestone not done)
+        min(CASE WHEN status <> 'done' THEN due END) AS next_due, status AS next_status, percent AS next_percent
       FROM state GROUP BY plan_id, task_id
     ),
     ongoing_last AS (
@@ -472,42 +486,33 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
           AND e.milestone = '' AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1) AS last_id
       FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id)
     )
-    SELECT t.plan_id, t.task_id, t.section, t.title, t.title_en, t.time_text, t.seq,
-      (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies x
-         WHERE x.plan_id = t.plan_id AND x.task_id = t.task_id AND x.role = 'lead' ORDER BY x.seq)) AS lead,
+    SELECT t.task_id, t.plan_id, t.section, t.title, t.title_en, t.lead_codes,
       (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies x
          WHERE x.plan_id = t.plan_id AND x.task_id = t.task_id AND x.role = 'support' ORDER BY x.seq)) AS support,
-      {via} AS via,
-      a.n, a.next_due,
+      {via} AS via, t.time_text, a.next_due,
+      CASE WHEN a.n IS NULL THEN coalesce(oe.status, 'not-started')
+           WHEN a.next_due IS NULL THEN 'done' ELSE a.next_status END AS status,
+      CASE WHEN a.n IS NULL THEN coalesce(oe.percent, CASE WHEN oe.status IS NULL THEN 0 END)
+           WHEN a.next_due IS NULL THEN 100 ELSE a.next_percent END AS percent,
       CASE WHEN a.n IS NULL THEN 'ongoing' WHEN a.n_overdue > 0 THEN 'overdue'
            WHEN a.n_open > 0 THEN 'within-deadline' WHEN a.n_late > 0 THEN 'done-late'
            ELSE 'done-on-time' END AS standing,
-      CASE WHEN a.n IS NULL THEN coalesce(oe.status, 'not-started')
-           WHEN a.next_due IS NULL THEN 'done'
-           ELSE (SELECT s.status FROM state s WHERE s.plan_id = t.plan_id AND s.task_id = t.task_id
-                 AND s.status <> 'done' ORDER BY s.due LIMIT 1) END AS status,
-      CASE WHEN a.n IS NULL THEN coalesce(oe.percent, CASE WHEN oe.status IS NULL THEN 0 END)
-           WHEN a.next_due IS NULL THEN 100
-           ELSE (SELECT s.percent FROM state s WHERE s.plan_id = t.plan_id AND s.task_id = t.task_id
-                 AND s.status <> 'done' ORDER BY s.due LIMIT 1) END AS percent
+      coalesce(a.n, 0) AS milestones
     FROM tasks t
     LEFT JOIN task_agg a ON a.plan_id = t.plan_id AND a.task_id = t.task_id
     LEFT JOIN ongoing_last ol ON ol.plan_id = t.plan_id AND ol.task_id = t.task_id
     LEFT JOIN events oe ON oe.id = ol.last_id
-    WHERE (:plan IS NULL OR t.plan_id = :plan) {task_scope}
+    WHERE {_plan_is(plan_id).replace("m.", "t.")} {task_scope}
     """
     if standing:
         sql += " AND standing = :standing"
         params["standing"] = standing
     sql += " ORDER BY t.plan_id, t.seq"
     rows = []
-    for r in _row_cursor(conn, sql, params):
-        rows.append(_ordered({
-            "task": r["task_id"], "plan": r["plan_id"], "section": r["section"], "title": r["title"],
-            "title_en": r["title_en"], "lead": _codes(r["lead"]), "support": _codes(r["support"]),
-            "via": _codes(r["via"]), "time_text": r["time_text"], "next_due": r["next_due"],
-            "status": r["status"], "percent": r["percent"], "standing": r["standing"], "milestones": r["n"] or 0,
-        }, TASK_COLUMNS))
+    for r in conn.execute(sql, params):  # columns in TASK_COLUMNS order
+        row = dict(zip(TASK_COLUMNS, r))
+        row["lead"], row["support"], row["via"] = _codes(r[5]), _codes(r[6]), _codes(r[7])
+        rows.append(row)
     return rows
 
 
@@ -565,7 +570,7 @@ def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: dat
     ]
     members = []
     if t["per_member"]:
-        sql = _state_query(where, params, None) + """
+        sql = _state_query(where, params, None, all_units=True) + """
             SELECT us.label, us.member, a.name, us.status, us.percent, us.last_on, us.done_on, m.due
             FROM unit_state us JOIN agencies a ON a.plan_id = us.plan_id AND a.code = us.member
             JOIN milestones m ON m.plan_id = us.plan_id AND m.task_id = us.task_id AND m.label = us.label
@@ -646,7 +651,7 @@ def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     tasks (the rows of a spreadsheet template)."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
     where = [_plan_is(plan_id)]
-    sql = _state_query(where, params, scope) + """
+    sql = _state_query(where, params, scope, all_units=True) + """
         SELECT us.plan_id, us.task_id, us.label, us.member, t.title, us.due
         FROM unit_state us JOIN tasks t ON t.plan_id = us.plan_id AND t.task_id = us.task_id
         JOIN milestones m ON m.plan_id = us.plan_id AND m.task_id = us.task_id AND m.label = us.label
@@ -666,7 +671,7 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
     their lead agencies."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
     where = ["m.due < :as_of", _plan_is(plan_id)]
-    sql = _state_query(where, params, None) + """,
+    sql = _state_query(where, params, None, all_units=True) + """,
     owed AS (
       SELECT us.plan_id, us.member AS code FROM unit_state us
       WHERE us.member <> '' AND us.status IS NOT 'done'
