@@ -191,6 +191,31 @@ def _role_sql(role: str) -> str:
     return {"lead": "ta.role = 'lead'", "support": "ta.role = 'support'", "any": "1 = 1"}[role]
 
 
+def _unit_state_cte(name: str, source: str, status_index: str, also: str) -> str:
+    """The CTE `name`: each unit of `source` with its state on :as_of, its current
+    state when no event is dated later, else worked out from the events (source's
+    last_id is the latest event on or before :as_of). done_on: the first "done" on
+    or after the last report that was not "done". `also` narrows a unit further."""
+    def same_unit(a: str) -> str:
+        return f"{a}.plan_id = ul.plan_id AND {a}.task_id = ul.task_id AND {a}.milestone = ul.label" + also.format(a=a)
+
+    return f"""{name} AS (
+  SELECT ul.plan_id, ul.task_id, ul.label, ul.due, ul.member,
+    CASE WHEN ul.stale THEN e.status ELSE ul.now_status END AS status,
+    CASE WHEN ul.stale THEN e.percent ELSE ul.now_percent END AS percent,
+    CASE WHEN ul.stale THEN e.happened_on ELSE ul.now_on END AS last_on,
+    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL ELSE (
+      SELECT min(d.happened_on) FROM events d INDEXED BY {status_index}
+      WHERE {same_unit("d")} AND d.status = 'done' AND d.happened_on <= :as_of
+        AND d.happened_on >= coalesce((
+          SELECT max(o.happened_on) FROM events o INDEXED BY {status_index}
+          WHERE {same_unit("o")}
+            AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
+    END AS done_on
+  FROM {source} ul LEFT JOIN events e ON e.id = ul.last_id
+)"""
+
+
 # A milestone's standing on :as_of from its due and done_on columns.
 STANDING_SQL = ("CASE WHEN {a}done_on IS NOT NULL THEN CASE WHEN {a}done_on <= {a}due THEN 'done-on-time' "
                 "ELSE 'done-late' END WHEN {a}due < :as_of THEN 'overdue' ELSE 'within-deadline' END")
@@ -226,39 +251,8 @@ member_last AS (
     AND c.agency = tm.agency_code
   WHERE ms.per_member = 1 {member_filter}
 ),
--- done_on: the first "done" on or after the last report that was not "done".
-single_state AS (
-  SELECT ul.plan_id, ul.task_id, ul.label, ul.due, ul.member,
-    CASE WHEN ul.stale THEN e.status ELSE ul.now_status END AS status,
-    CASE WHEN ul.stale THEN e.percent ELSE ul.now_percent END AS percent,
-    CASE WHEN ul.stale THEN e.happened_on ELSE ul.now_on END AS last_on,
-    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL ELSE (
-      SELECT min(d.happened_on) FROM events d INDEXED BY events_by_milestone_status
-      WHERE d.plan_id = ul.plan_id AND d.task_id = ul.task_id AND d.milestone = ul.label
-        AND d.status = 'done' AND d.happened_on <= :as_of
-        AND d.happened_on >= coalesce((
-          SELECT max(o.happened_on) FROM events o INDEXED BY events_by_milestone_status
-          WHERE o.plan_id = ul.plan_id AND o.task_id = ul.task_id AND o.milestone = ul.label
-            AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
-    END AS done_on
-  FROM single_last ul LEFT JOIN events e ON e.id = ul.last_id
-),
-member_state AS (
-  SELECT ul.plan_id, ul.task_id, ul.label, ul.due, ul.member,
-    CASE WHEN ul.stale THEN e.status ELSE ul.now_status END AS status,
-    CASE WHEN ul.stale THEN e.percent ELSE ul.now_percent END AS percent,
-    CASE WHEN ul.stale THEN e.happened_on ELSE ul.now_on END AS last_on,
-    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL ELSE (
-      SELECT min(d.happened_on) FROM events d INDEXED BY events_by_unit_status
-      WHERE d.plan_id = ul.plan_id AND d.task_id = ul.task_id AND d.milestone = ul.label AND d.agency = ul.member
-        AND d.status = 'done' AND d.happened_on <= :as_of
-        AND d.happened_on >= coalesce((
-          SELECT max(o.happened_on) FROM events o INDEXED BY events_by_unit_status
-          WHERE o.plan_id = ul.plan_id AND o.task_id = ul.task_id AND o.milestone = ul.label AND o.agency = ul.member
-            AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
-    END AS done_on
-  FROM member_last ul LEFT JOIN events e ON e.id = ul.last_id
-),
+""" + _unit_state_cte("single_state", "single_last", "events_by_milestone_status", "") + ",\n" \
+  + _unit_state_cte("member_state", "member_last", "events_by_unit_status", " AND {a}.agency = ul.member") + """,
 unit_state AS (
   SELECT * FROM single_state UNION ALL SELECT * FROM member_state
 ),
