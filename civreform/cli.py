@@ -650,9 +650,8 @@ class progress_bar:
         self.progress.start()
         task = self.progress.add_task(self.description, total=None)
 
-        def advance(done: int, total: int) -> None:
-            if total >= 500 and done % 100 == 0 or done == total:
-                self.progress.update(task, completed=done, total=total)
+        def advance(done: int, total: int) -> None:  # called once per batch of tasks
+            self.progress.update(task, completed=done, total=total)
 
         return advance
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -141,8 +142,10 @@ def test_no_progress_output_on_stderr_when_not_a_terminal(loaded, tmp_path):
     assert imported.returncode == 0 and imported.stderr == ""
 
 
-def test_progress_bar_on_a_terminal_only(tmp_path):
-    """On a terminal (a pseudo-terminal here) `load` of a large plan shows a Rich progress bar on stderr."""
+@pytest.mark.parametrize("name, tasks", [("big.yaml", 1500), ("big.json", 12000)])
+def test_progress_bar_on_a_terminal_only(tmp_path, name, tasks):
+    """On a terminal (a pseudo-terminal here) `load` of a large plan shows a Rich progress bar on
+    stderr; a streamed JSON plan (over 1 MB) moves it batch by batch, through the file."""
     import os
     import pty
     import subprocess
@@ -151,7 +154,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     from benchmarks.generate import write_plan
     from tests.conftest import ROOT
 
-    plan = write_plan(tmp_path / "big.yaml", "big", 1500)
+    plan = write_plan(tmp_path / name, "big", tasks)
     env = {**os.environ, "CIVREFORM_DB": str(tmp_path / "tty.db"), "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     primary, secondary = pty.openpty()
@@ -172,3 +175,6 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert "loading tasks" in screen and "100%" in screen
     assert "loaded plan big" in screen
+    if name.endswith(".json"):
+        assert plan.stat().st_size > 1_000_000
+        assert re.search(r"\b([1-9]|[1-9][0-9])%", screen), "no progress between the start and the end"
