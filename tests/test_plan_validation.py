@@ -275,3 +275,46 @@ def test_tasks_before_agencies_are_read_whole(tmp_path, streamed):
                                ensure_ascii=False), encoding="utf-8")
     plan = read_plan_file(path, stream=True)
     assert isinstance(plan.tasks, list) and len(plan.tasks) == 26
+
+
+# ── Large YAML plans, composed one task at a time ───────────────────────────
+
+def test_a_streamed_yaml_plan_stores_what_the_whole_file_stores(cli, db_path, tmp_path, streamed):
+    cli("load")
+    whole = snapshot(db_path)
+    path = copy_plan(tmp_path)
+    assert not isinstance(read_plan_file(path, stream=True).tasks, list)  # really streamed
+    cli("load", str(path))
+    ignore = ("INSERT INTO \"plans\"",)  # loaded_at and source differ
+    assert [s for s in snapshot(db_path) if not s.startswith(ignore)] == [s for s in whole if not s.startswith(ignore)]
+
+
+@pytest.mark.parametrize("edit, needle, problem", [
+    (lambda t: t.replace("lead: [syt]", "lead: [sở-y-tế]"), "lead: [sở-y-tế]", "unknown agency code 'sở-y-tế'"),
+    (lambda t: t.replace("deadline: {quarter: III, year: 2013}", "deadline: {quarter: V, year: 2013}"),
+     "deadline: {quarter: V, year: 2013}", "does not exist"),
+    (lambda t: t.replace("format: civreform-plan/1\n", "") + "format: civreform-plan/9\n",
+     "format: civreform-plan/9", "unknown format"),
+    (lambda t: t + "tasks: []\n", "tasks: []", "appears twice"),
+    (lambda t: t + "---\nplan: {}\n", "---", "one YAML document"),
+])
+def test_a_bad_streamed_yaml_plan_names_the_exact_line_and_writes_nothing(cli, db_path, tmp_path, streamed,
+                                                                         edit, needle, problem):
+    cli("load")
+    before = snapshot(db_path)
+    path = copy_plan(tmp_path, edit)
+    result = cli("load", str(path), expect=3)
+    line = line_of(path.read_text(encoding="utf-8"), needle)
+    assert f"{path}:{line}: " in result.stderr and problem in result.stderr, result.stderr
+    assert snapshot(db_path) == before
+
+
+def test_anchors_and_aliases_work_across_streamed_tasks(cli, tmp_path, streamed):
+    assert ORIGINAL.index("deadline: {quarter: IV, year: 2013}") < ORIGINAL.index("deadline: {quarter: III, year: 2013}")
+    text = ORIGINAL.replace("deadline: {quarter: IV, year: 2013}", "deadline: &q4 {quarter: IV, year: 2013}", 1)
+    text = text.replace("deadline: {quarter: III, year: 2013}", "deadline: *q4", 1)
+    path = tmp_path / "anchored.yaml"
+    path.write_text(text, encoding="utf-8")
+    streamed_tasks = [(t.id, t.milestones) for t in read_plan_file(path, stream=True).tasks]
+    assert streamed_tasks == [(t.id, t.milestones) for t in read_plan_file(path).tasks]
+    assert "26 tasks" in cli("load", str(path)).stdout

@@ -89,6 +89,52 @@ def test_mangled_plan_files_load_or_raise_our_error(data):
         pass
 
 
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 100)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_streamed_plan_reads_as_the_whole_file_does(data, tmp_path, monkeypatch):
+    """Large YAML and JSON plans are read one task at a time: for any mangled file the streamed
+    reading gives the same tasks, or fails with our error, as reading the whole file does."""
+    import json as json_module
+
+    import civreform.plan
+    from civreform.plan import read_plan_file
+
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)
+    lines = list(ORIGINAL_LINES) + PLAN.read_text(encoding="utf-8").splitlines(keepends=True)[260:]
+    for _ in range(data.draw(st.integers(min_value=0, max_value=3))):
+        index = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        action = data.draw(st.sampled_from(["delete", "duplicate", "insert", "append"]))
+        if action == "delete":
+            del lines[index]
+        elif action == "duplicate":
+            lines.insert(index, lines[index])
+        else:  # "append": after the task list, where a streamed reading meets it last
+            lines.insert(len(lines) if action == "append" else index, data.draw(st.sampled_from(
+                ["  - id: 1\n", "    lead: [x]\n", "format: civreform-plan/2\n", "extra: 1\n", "---\n",
+                 "    deadline: &d {quarter: IV, year: 2013}\n", "    deadline: *d\n", "tasks: []\n"])))
+    text = "".join(lines)
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    def outcome(source, stream: bool):
+        try:
+            plan = read_plan_file(source, stream=stream)
+            return [(t.id, t.lead, t.support, t.milestones, t.title) for t in plan.tasks]
+        except CivreformError as error:
+            return type(error).__name__
+
+    whole = outcome(path, stream=False)
+    assert outcome(path, stream=True) == whole
+    if isinstance(whole, list):  # the same plan as JSON streams to the same tasks
+        import yaml
+
+        document = yaml.load(text, Loader=civreform.plan._make_loader())  # noqa: S506
+        as_json = path.with_suffix(".json")
+        as_json.write_text(json_module.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
+        assert outcome(as_json, stream=True) == whole
+
+
 @SETTINGS
 @given(st.text(max_size=400))
 def test_arbitrary_yaml_text_loads_or_raises_our_error(text):
