@@ -63,28 +63,34 @@ def test_quarters_beyond_iv_are_refused(quarter, year):
 ORIGINAL_LINES = PLAN.read_text(encoding="utf-8").splitlines(keepends=True)[:260]
 
 
-@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 150)), deadline=None)
-@given(st.data())
-def test_mangled_plan_files_load_or_raise_our_error(data):
-    lines = list(ORIGINAL_LINES)
-    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+def _mangled(data, lines: list[str], edits: tuple[int, int], actions: list[str], junk) -> str:
+    """The plan's lines with a few drawn edits: delete, duplicate, replace or insert a line, or
+    append one after everything (where a streamed reading meets it last)."""
+    lines = list(lines)
+    for _ in range(data.draw(st.integers(*edits))):
         index = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
-        action = data.draw(st.sampled_from(["delete", "replace", "duplicate", "insert"]))
+        action = data.draw(st.sampled_from(actions))
         if action == "delete":
             del lines[index]
         elif action == "duplicate":
             lines.insert(index, lines[index])
+        elif action == "replace":
+            lines[index] = data.draw(junk)
         else:
-            junk = data.draw(st.one_of(st.text(max_size=40), st.sampled_from(
-                ["  - id: 1\n", "quarter: V\n", "    deadline: {date: 2013-02-30}\n", "    lead: [x]\n",
-                 "  - &a [*a]\n", ": :\n", "    deadline: [{}]\n", "    deadline: {every: month}\n",
-                 "tasks: 5\n", "agencies: {}\n", "    members: [sbn]\n", "    year: true\n"])))
-            if action == "replace":
-                lines[index] = junk
-            else:
-                lines.insert(index, junk)
+            lines.insert(len(lines) if action == "append" else index, data.draw(junk))
+    return "".join(lines)
+
+
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 150)), deadline=None)
+@given(st.data())
+def test_mangled_plan_files_load_or_raise_our_error(data):
+    text = _mangled(data, ORIGINAL_LINES, (1, 4), ["delete", "replace", "duplicate", "insert"], st.one_of(
+        st.text(max_size=40), st.sampled_from(
+            ["  - id: 1\n", "quarter: V\n", "    deadline: {date: 2013-02-30}\n", "    lead: [x]\n",
+             "  - &a [*a]\n", ": :\n", "    deadline: [{}]\n", "    deadline: {every: month}\n",
+             "tasks: 5\n", "agencies: {}\n", "    members: [sbn]\n", "    year: true\n"])))
     try:
-        parse_plan_text("".join(lines), "fuzz.yaml")
+        parse_plan_text(text, "fuzz.yaml")
     except CivreformError:
         pass
 
@@ -101,19 +107,10 @@ def test_a_streamed_plan_reads_as_the_whole_file_does(data, tmp_path, monkeypatc
     from civreform.plan import read_plan_file
 
     monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)
-    lines = list(ORIGINAL_LINES) + PLAN.read_text(encoding="utf-8").splitlines(keepends=True)[260:]
-    for _ in range(data.draw(st.integers(min_value=0, max_value=3))):
-        index = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
-        action = data.draw(st.sampled_from(["delete", "duplicate", "insert", "append"]))
-        if action == "delete":
-            del lines[index]
-        elif action == "duplicate":
-            lines.insert(index, lines[index])
-        else:  # "append": after the task list, where a streamed reading meets it last
-            lines.insert(len(lines) if action == "append" else index, data.draw(st.sampled_from(
-                ["  - id: 1\n", "    lead: [x]\n", "format: civreform-plan/2\n", "extra: 1\n", "---\n",
-                 "    deadline: &d {quarter: IV, year: 2013}\n", "    deadline: *d\n", "tasks: []\n"])))
-    text = "".join(lines)
+    text = _mangled(data, PLAN.read_text(encoding="utf-8").splitlines(keepends=True), (0, 3),
+                    ["delete", "duplicate", "insert", "append"], st.sampled_from(
+                        ["  - id: 1\n", "    lead: [x]\n", "format: civreform-plan/2\n", "extra: 1\n", "---\n",
+                         "    deadline: &d {quarter: IV, year: 2013}\n", "    deadline: *d\n", "tasks: []\n"]))
     path = tmp_path / "fuzz.yaml"
     path.write_text(text, encoding="utf-8")
 
