@@ -209,19 +209,32 @@ UPDATE tasks SET lead_codes = coalesce((SELECT group_concat(agency_code, ',') FR
 """
 
 
+def done_since_sql(same_unit, index_status: str, as_of: str | None = None) -> str:
+    """When a unit whose latest report is "done" was done: the first "done" on or after
+    its last report that was not "done" (a later "done" only adds evidence). The one
+    statement of that rule, for the trigger and for reports as of a past day.
+    `same_unit(alias)` ties events under that alias to the unit; with `as_of` (an SQL
+    expression) only reports on or before it count."""
+    def until(alias: str) -> str:
+        return f" AND {alias}.happened_on <= {as_of}" if as_of else ""
+
+    return f"""(
+      SELECT min(d.happened_on) FROM events d INDEXED BY {index_status}
+      WHERE {same_unit("d")} AND d.status = 'done'{until("d")} AND d.happened_on >= coalesce((
+        SELECT max(o.happened_on) FROM events o INDEXED BY {index_status}
+        WHERE {same_unit("o")} AND o.status IN ('not-started', 'in-progress', 'blocked'){until("o")}), ''))"""
+
+
 def _current_state_select(key: list[str], index_status: str) -> str:
     """The state a unit is in after all its events: the latest event (by day, then by
-    order of recording), and when it is done, the first day it was done since the
-    last report that was not "done". `key` names the unit's columns in events."""
-    same = " AND ".join(f"{{a}}.{column} = e.{column}" for column in key)
+    order of recording), and when it is done, the day given by done_since_sql.
+    `key` names the unit's columns in events."""
+    def same_unit(alias: str) -> str:
+        return " AND ".join(f"{alias}.{column} = e.{column}" for column in key)
+
     return f"""
   SELECT {", ".join(f"e.{column}" for column in key)}, e.happened_on, e.id, e.status, e.percent,
-    CASE WHEN e.status = 'done' THEN (
-      SELECT min(d.happened_on) FROM events d INDEXED BY {index_status}
-      WHERE {same.format(a="d")} AND d.status = 'done' AND d.happened_on >= coalesce((
-        SELECT max(o.happened_on) FROM events o INDEXED BY {index_status}
-        WHERE {same.format(a="o")} AND o.status IN ('not-started', 'in-progress', 'blocked')), ''))
-    END"""
+    CASE WHEN e.status = 'done' THEN {done_since_sql(same_unit, index_status)} END"""
 
 
 _UNIT_KEY = ["plan_id", "task_id", "milestone", "agency"]
@@ -244,18 +257,30 @@ _MILESTONE_STATE_FROM_EVENTS = f"""{_MILESTONE_STATE}
   JOIN events e ON e.id = (SELECT e.id FROM events e INDEXED BY events_by_milestone WHERE {_latest_for(_MILESTONE_KEY, "k")})"""
 
 
-# A milestone's state from its units' current state: one unit (c: milestone_now), or
-# every member of the leading group (c: unit_now, one row per member) -- done when all
-# members are, blocked when any is, its percent the members' average.
-_REPORT_STATE_COLUMNS = "units, units_done, status, percent, last_on, done_on"
-_ONE_UNIT = """1, CAST(c.status IS 'done' AS INTEGER), coalesce(c.status, 'not-started'),
-    CASE WHEN c.status = 'done' THEN 100 WHEN c.status IS NULL OR c.status = 'not-started' THEN coalesce(c.percent, 0)
-         ELSE c.percent END, c.last_on, c.done_on"""
-_MEMBER_UNITS = """count(*), sum(c.status IS 'done'),
-    CASE WHEN sum(c.status IS 'done') = count(*) THEN 'done' WHEN sum(c.status IS 'blocked') > 0 THEN 'blocked'
-         WHEN sum(c.status IN ('in-progress', 'done')) > 0 THEN 'in-progress' ELSE 'not-started' END,
-    CAST(round(avg(CASE WHEN c.status = 'done' THEN 100 ELSE coalesce(c.percent, 0) END)) AS INTEGER),
-    max(c.last_on), CASE WHEN sum(c.status IS 'done') = count(*) THEN max(c.done_on) END"""
+# A milestone's state from its units' states (status, percent, last_on and done_on of
+# rows prefixed `c`): one unit as it is, or every member of the leading group (one row
+# each, aggregated) -- done when all members are, blocked when any is, its percent the
+# members' average. Used by the trigger, by load, and by reports as of a past day.
+REPORT_STATE_COLUMNS = "units, units_done, status, percent, last_on, done_on"
+
+
+def one_unit_state_sql(c: str) -> str:
+    return f"""1 AS units, CAST({c}status IS 'done' AS INTEGER) AS units_done,
+    coalesce({c}status, 'not-started') AS status,
+    CASE WHEN {c}status = 'done' THEN 100 WHEN {c}status IS NULL OR {c}status = 'not-started'
+         THEN coalesce({c}percent, 0) ELSE {c}percent END AS percent, {c}last_on AS last_on, {c}done_on AS done_on"""
+
+
+def member_units_state_sql(c: str) -> str:
+    return f"""count(*) AS units, sum({c}status IS 'done') AS units_done,
+    CASE WHEN sum({c}status IS 'done') = count(*) THEN 'done' WHEN sum({c}status IS 'blocked') > 0 THEN 'blocked'
+         WHEN sum({c}status IN ('in-progress', 'done')) > 0 THEN 'in-progress' ELSE 'not-started' END AS status,
+    CAST(round(avg(CASE WHEN {c}status = 'done' THEN 100 ELSE coalesce({c}percent, 0) END)) AS INTEGER) AS percent,
+    max({c}last_on) AS last_on, CASE WHEN sum({c}status IS 'done') = count(*) THEN max({c}done_on) END AS done_on"""
+
+
+_ONE_UNIT = one_unit_state_sql("c.")
+_MEMBER_UNITS = member_units_state_sql("c.")
 
 # Each unit's current state (one row per task, milestone and reporting agency, and one
 # per milestone whoever reported), kept by a trigger on every insert into events.
@@ -295,11 +320,11 @@ BEGIN
     FROM events e INDEXED BY events_by_unit WHERE {_latest_for(_UNIT_KEY, "NEW")};
   INSERT OR REPLACE INTO milestone_now {_MILESTONE_STATE}
     FROM events e INDEXED BY events_by_milestone WHERE {_latest_for(_MILESTONE_KEY, "NEW")};
-  UPDATE milestone_report SET ({_REPORT_STATE_COLUMNS}) = (
+  UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
       SELECT {_ONE_UNIT} FROM milestone_now c
       WHERE c.plan_id = NEW.plan_id AND c.task_id = NEW.task_id AND c.milestone = NEW.milestone)
     WHERE plan_id = NEW.plan_id AND task_id = NEW.task_id AND label = NEW.milestone AND per_member = 0;
-  UPDATE milestone_report SET ({_REPORT_STATE_COLUMNS}) = (
+  UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
       SELECT {_MEMBER_UNITS} FROM task_members tm
       LEFT JOIN unit_now c ON c.plan_id = tm.plan_id AND c.task_id = tm.task_id AND c.milestone = NEW.milestone
         AND c.agency = tm.agency_code
@@ -315,9 +340,10 @@ def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = Non
     units' current state. Called inside the transaction that loads the plan."""
     where = "m.plan_id = :plan" if plan_id is not None else "1 = 1"
     params = {"plan": plan_id}
-    conn.execute(f"DELETE FROM {table} WHERE {where.replace('m.', '')}", params)  # noqa: S608 (fixed names)
+    conn.execute(f"DELETE FROM {table}" + (" WHERE plan_id = :plan" if plan_id is not None else ""),  # noqa: S608
+                 params)
     columns = ("due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, "
-               f"due_day, {_REPORT_STATE_COLUMNS}")
+               f"due_day, {REPORT_STATE_COLUMNS}")
     head = f"""INSERT INTO {table} ({columns})
       SELECT m.due, m.plan_id, t.seq, m.seq, m.task_id, m.label, m.label_vi, t.title, t.title_en, t.lead_codes,
              t.per_member, CAST(julianday(m.due) - 1721424.5 AS INTEGER),"""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
+from civreform.db import REPORT_STATE_COLUMNS, done_since_sql, member_units_state_sql, one_unit_state_sql
 from civreform.errors import AmbiguousError, NotFoundError
 
 # ── Plans and agencies ──────────────────────────────────────────────────────
@@ -194,8 +195,7 @@ def _role_sql(role: str) -> str:
 def _unit_state_cte(name: str, source: str, status_index: str, also: str) -> str:
     """The CTE `name`: each unit of `source` with its state on :as_of, its current
     state when no event is dated later, else worked out from the events (source's
-    last_id is the latest event on or before :as_of). done_on: the first "done" on
-    or after the last report that was not "done". `also` narrows a unit further."""
+    last_id is the latest event on or before :as_of). `also` narrows a unit further."""
     def same_unit(a: str) -> str:
         return f"{a}.plan_id = ul.plan_id AND {a}.task_id = ul.task_id AND {a}.milestone = ul.label" + also.format(a=a)
 
@@ -204,14 +204,8 @@ def _unit_state_cte(name: str, source: str, status_index: str, also: str) -> str
     CASE WHEN ul.stale THEN e.status ELSE ul.now_status END AS status,
     CASE WHEN ul.stale THEN e.percent ELSE ul.now_percent END AS percent,
     CASE WHEN ul.stale THEN e.happened_on ELSE ul.now_on END AS last_on,
-    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL ELSE (
-      SELECT min(d.happened_on) FROM events d INDEXED BY {status_index}
-      WHERE {same_unit("d")} AND d.status = 'done' AND d.happened_on <= :as_of
-        AND d.happened_on >= coalesce((
-          SELECT max(o.happened_on) FROM events o INDEXED BY {status_index}
-          WHERE {same_unit("o")}
-            AND o.status IN ('not-started', 'in-progress', 'blocked') AND o.happened_on <= :as_of), ''))
-    END AS done_on
+    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL
+         ELSE {done_since_sql(same_unit, status_index, ":as_of")} END AS done_on
   FROM {source} ul LEFT JOIN events e ON e.id = ul.last_id
 )"""
 
@@ -256,24 +250,12 @@ member_last AS (
 unit_state AS (
   SELECT * FROM single_state UNION ALL SELECT * FROM member_state
 ),
--- A milestone one agency reports on is its one unit; a group-led milestone is
--- done when every member is, and its percent is the members' average.
+-- A milestone's state from its units' (db.py states the rule once, for the trigger too).
 ms_state AS (
-  {current}SELECT plan_id, task_id, label, due, 1 AS units, CAST(status IS 'done' AS INTEGER) AS units_done, done_on,
-    coalesce(status, 'not-started') AS status,
-    CASE WHEN status = 'done' THEN 100 WHEN status IS NULL OR status = 'not-started' THEN coalesce(percent, 0)
-         ELSE percent END AS percent,
-    last_on
+  {current}SELECT plan_id, task_id, label, due, """ + one_unit_state_sql("") + """
   FROM single_state
   UNION ALL
-  SELECT plan_id, task_id, label, due, count(*), sum(status IS 'done'),
-    CASE WHEN sum(status IS 'done') = count(*) THEN max(done_on) END,
-    CASE WHEN sum(status IS 'done') = count(*) THEN 'done'
-         WHEN sum(status IS 'blocked') > 0 THEN 'blocked'
-         WHEN sum(status IN ('in-progress', 'done')) > 0 THEN 'in-progress'
-         ELSE 'not-started' END,
-    CAST(round(avg(CASE WHEN status = 'done' THEN 100 ELSE coalesce(percent, 0) END)) AS INTEGER),
-    max(last_on)
+  SELECT plan_id, task_id, label, due, """ + member_units_state_sql("") + """
   FROM member_state GROUP BY plan_id, task_id, label
 ),
 -- The wide columns (titles) join last, onto the milestones that remain.
@@ -303,7 +285,7 @@ def _state_query(milestone_where: list[str], params: dict, scope: AgencyScope | 
         member_filter = ("AND EXISTS (SELECT 1 FROM scope_member sm WHERE sm.plan_id = tm.plan_id "
                          "AND sm.code = tm.agency_code)")
     elif not all_units:
-        current = (f"SELECT plan_id, task_id, label, due, units, units_done, done_on, status, percent, last_on "
+        current = (f"SELECT plan_id, task_id, label, due, {REPORT_STATE_COLUMNS} "
                    f"FROM milestone_report m WHERE {' AND '.join(where) or '1 = 1'} "
                    "AND (m.last_on IS NULL OR m.last_on <= :as_of)\n  UNION ALL\n  ")
         where.append("m.last_on > :as_of")
