@@ -398,16 +398,14 @@ def overdue(
         rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope, tuples=True)
         count = render.write_csv_tuples(rows, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom,
                                         text_columns=reports.FREE_TEXT_COLUMNS)
-        if fail_on_overdue and count:
-            raise typer.Exit(1)
-        return
-    rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
-    title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
-    count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
-                              table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
-                                                    ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
-                                                    ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
-                              title=title, empty=f"nothing overdue as of {when.isoformat()}")
+    else:
+        rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
+        title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
+        count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
+                                  table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
+                                                        ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
+                                                        ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
+                                  title=title, empty=f"nothing overdue as of {when.isoformat()}")
     if fail_on_overdue and count:
         raise typer.Exit(1)
 

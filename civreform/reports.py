@@ -20,13 +20,15 @@ from civreform.errors import AmbiguousError, NotFoundError
 # ── Plans and agencies ──────────────────────────────────────────────────────
 
 
-def list_plans(conn: sqlite3.Connection) -> list[dict]:
+def list_plans(conn: sqlite3.Connection, counts: bool = True) -> list[dict]:
+    """Every plan; counts=False leaves out the numbers of tasks, milestones and events
+    (counting a plan's events reads all of them)."""
+    counted = """(SELECT count(*) FROM tasks t WHERE t.plan_id = p.plan_id),
+                  (SELECT count(*) FROM milestones m WHERE m.plan_id = p.plan_id),
+                  (SELECT count(*) FROM events e WHERE e.plan_id = p.plan_id)""" if counts else "NULL, NULL, NULL"
     rows = conn.execute(
-        """SELECT p.plan_id, p.number, p.issued, p.title, p.title_en, p.period_start, p.period_end, p.loaded_at,
-                  (SELECT count(*) FROM tasks t WHERE t.plan_id = p.plan_id) AS tasks,
-                  (SELECT count(*) FROM milestones m WHERE m.plan_id = p.plan_id) AS milestones,
-                  (SELECT count(*) FROM events e WHERE e.plan_id = p.plan_id) AS events
-           FROM plans p ORDER BY p.issued, p.plan_id"""
+        f"""SELECT p.plan_id, p.number, p.issued, p.title, p.title_en, p.period_start, p.period_end, p.loaded_at,
+                  {counted} FROM plans p ORDER BY p.issued, p.plan_id"""  # noqa: S608 (fixed text)
     ).fetchall()
     return [
         {"plan": r[0], "number": r[1], "issued": r[2], "title": r[3], "title_en": r[4], "period_start": r[5],
@@ -164,11 +166,10 @@ def _codes(joined: str | None) -> list[str]:
 
 # ── Milestone state as of a date ────────────────────────────────────────────
 
-def _plan_is(plan_id: str | None) -> str:
-    """The plan filter on milestone_report m: a plain equality when there is a plan
-    (so its indexes serve), nothing otherwise."""
-    return "m.plan_id = :plan" if plan_id is not None else "1 = 1"
-
+def _plan_is(plan_id: str | None, alias: str = "m") -> str:
+    """The plan filter on a table (milestone_report m by default): a plain equality when
+    there is a plan (so its indexes serve), nothing otherwise."""
+    return f"{alias}.plan_id = :plan" if plan_id is not None else "1 = 1"
 
 
 def _values_cte(name: str, pairs: list[tuple[str, str]], params: dict) -> str:
@@ -413,10 +414,6 @@ UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "da
 FREE_TEXT_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "lead"]
 
 
-def _ordered(row: dict, columns: list[str]) -> dict:
-    return {column: row.get(column) for column in columns}
-
-
 def _row_cursor(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:
     cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row
@@ -478,7 +475,7 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     LEFT JOIN task_agg a ON a.plan_id = t.plan_id AND a.task_id = t.task_id
     LEFT JOIN ongoing_last ol ON ol.plan_id = t.plan_id AND ol.task_id = t.task_id
     LEFT JOIN events oe ON oe.id = ol.last_id
-    WHERE {_plan_is(plan_id).replace("m.", "t.")} {task_scope}
+    WHERE {_plan_is(plan_id, "t")} {task_scope}
     """
     if standing:
         sql += " AND standing = :standing"
@@ -679,7 +676,7 @@ def standing_counts(conn: sqlite3.Connection, as_of: date, plan_id: str | None =
 
 def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | None = None) -> dict:
     """Everything the weekly mail holds, as plain data. Each part is one query over
-    an index (milestones by due date, events by day)."""
+    an index (milestone_report by due date, events by day)."""
     from datetime import timedelta
 
     counts = standing_counts(conn, as_of, plan_id)
@@ -694,7 +691,7 @@ def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | Non
                 if state["status"] != "done"]
 
     ahead = open_due(as_of, as_of + timedelta(days=max(days, 30)))  # one query serves both look-aheads
-    plans = list_plans(conn)
+    plans = list_plans(conn, counts=False)
     if plan_id:
         plans = [p for p in plans if p["plan"] == plan_id]
     return {
