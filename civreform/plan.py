@@ -175,17 +175,43 @@ def read_plan_file(path: str | Path, stream: bool = False) -> Plan:
 
 
 class TaskStream:
-    """The tasks of a large JSON plan, read and validated one at a time as they are
+    """The tasks of a large plan file, read and validated one at a time as they are
     consumed (once), so that a plan of 100,000 tasks never sits in memory whole.
     `position` / `size` tell how far through the file the reading is."""
 
-    def __init__(self, tasks, size: int):
-        self._tasks = tasks
+    def __init__(self, size: int):
+        self.tasks = iter(())
         self.position = 0
         self.size = size
 
     def __iter__(self):
-        return self._tasks
+        return self.tasks
+
+
+def _streamed_plan(name: str, root: _Located, size: int, read_tasks, locate=None) -> Plan:
+    """The plan a streaming reader found: `root` (the keys before the tasks) is checked
+    now; `read_tasks(stream)` is a generator of (entry, line) that keeps stream.position
+    and returns the keys after the tasks, which are checked once every task is stored.
+    `locate()`, when given, re-reads the root for an error with its exact line."""
+    validator = _Validator(name)
+    root["tasks"] = []  # stands in for the tasks while the rest of the root is checked
+    try:
+        validator.check_root(root)
+        plan, known = validator.head(root)
+    except PlanFileError as error:
+        located = locate() if locate is not None else None
+        raise (located or error) from None
+    stream = TaskStream(size)
+
+    def entries():
+        rest = yield from read_tasks(stream)
+        merged = _Located({**root, **rest})
+        merged.line, merged.lines = 1, {**root.lines, **rest.lines}
+        validator.check_root(merged)
+
+    stream.tasks = validator.iter_tasks(entries(), known, plan.period_start, plan.period_end)
+    plan.tasks = stream
+    return plan
 
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -247,21 +273,15 @@ def _stream_json_plan(text: str, name: str) -> Plan | None:
         separator, pos = expect(pos, ",}")
         if separator == "}":
             return None
-    validator = _Validator(name)
-    root["tasks"] = []  # stands in for the array while the rest of the root is checked
-    try:
-        validator.check_root(root)
-        plan, known = validator.head(root)
-    except PlanFileError as error:
-        # Name the exact line: read the part before the tasks again as YAML (JSON is YAML).
+    def locate() -> PlanFileError | None:
+        # The exact line: read the part before the tasks again as YAML (JSON is YAML).
         try:
             _parse_yaml_plan(text[:key_at] + '"tasks": []}', name)
         except PlanFileError as located:
-            raise located from None
-        raise error from None
-    stream = TaskStream(None, len(text))
+            return located
+        return None
 
-    def entries():
+    def read_tasks(stream: TaskStream):
         position = space(pos + 1)
         if text[position:position + 1] == "]":
             raise PlanFileError("tasks must be a non-empty list", name, line_at(position))
@@ -278,22 +298,23 @@ def _stream_json_plan(text: str, name: str) -> Plan | None:
                 break
         # Anything after the array: only keys the plan file may have, and the end.
         rest = _Located()
+        rest.lines = {}
         while True:
             separator, position = expect(position, ",}")
             if separator == "}":
                 break
-            key, position = value_at(space(position))
+            key_position = space(position)
+            key, position = value_at(key_position)
+            rest.lines[key] = line_at(key_position)
             _, position = expect(position, ":")
             if key in root or key in rest:
                 raise PlanFileError(f"the key {key!r} appears twice", name, line_at(position))
             rest[key], position = value_at(space(position))
         if text[space(position):]:
             raise PlanFileError("JSON syntax error: text after the end of the plan", name, line_at(space(position)))
-        validator.check_root(_Located({**root, **rest}))
+        return rest
 
-    stream._tasks = validator.iter_tasks(entries(), known, plan.period_start, plan.period_end)
-    plan.tasks = stream
-    return plan
+    return _streamed_plan(name, root, len(text), read_tasks, locate)
 
 
 def parse_plan_text(text: str, name: str = "<plan>") -> Plan:
@@ -388,13 +409,7 @@ def _stream_yaml_plan(text: str, name: str) -> Plan | None:
                 break
             root[key], _line = node_value()
             root.lines[key] = line
-    validator = _Validator(name)
-    root["tasks"] = []  # stands in for the sequence while the rest of the root is checked
-    validator.check_root(root)
-    plan, known = validator.head(root)
-    stream = TaskStream(None, len(text))
-
-    def entries():
+    def read_tasks(stream: TaskStream):
         with _yaml_errors(name):
             loader.get_event()  # sequence start
             if loader.check_event(events.SequenceEndEvent):
@@ -415,13 +430,9 @@ def _stream_yaml_plan(text: str, name: str) -> Plan | None:
             loader.get_event(), loader.get_event()  # mapping end, document end
             if not loader.check_event(events.StreamEndEvent):
                 raise PlanFileError("a plan file holds one YAML document", name, loader.peek_event().start_mark.line + 1)
-        merged = _Located({**root, **rest})
-        merged.line, merged.lines = 1, {**root.lines, **rest.lines}
-        validator.check_root(merged)
+        return rest
 
-    stream._tasks = validator.iter_tasks(entries(), known, plan.period_start, plan.period_end)
-    plan.tasks = stream
-    return plan
+    return _streamed_plan(name, root, len(text), read_tasks)
 
 
 # ── Validation ──────────────────────────────────────────────────────────────
