@@ -167,13 +167,14 @@ def main_options(
 
 # ── helpers ─────────────────────────────────────────────────────────────────
 
-def open_db(autoload: bool = True):
-    """Open the database; with none there yet, create it and load the bundled plan."""
+def open_db(autoload: bool = True, create: bool = True):
+    """Open the database; with none there yet, create it and load the bundled plan
+    (create=False: only a database that is there)."""
     from civreform.db import open_database, resolve_db_path
 
     settings = _settings()
     path, is_default = resolve_db_path(settings.db_option)
-    database = open_database(path, make_parent=is_default)
+    database = open_database(path, create=create, make_parent=is_default)
     _opened.append(database)
     if database.created and autoload:
         from civreform.loading import store_plan
@@ -600,11 +601,7 @@ def check(
     """Check the database: integrity, schema version, plans, orphaned progress events,
     and that the current-state tables agree with the progress events."""
     from civreform import maintenance
-    from civreform.db import open_database, resolve_db_path
-
-    path, _default = resolve_db_path(_settings().db_option)
-    database = open_database(path, create=False)
-    _opened.append(database)
+    database = open_db(create=False)
     report = maintenance.check(database, repair=repair)
     for line in report.lines:
         print(line)
@@ -619,13 +616,9 @@ def backup(
 ):
     """Write a consistent copy of the database with SQLite's online backup (safe while others write)."""
     from civreform import maintenance
-    from civreform.db import open_database, resolve_db_path
-
-    source, _default = resolve_db_path(_settings().db_option)
-    database = open_database(source, create=False)
-    _opened.append(database)
+    database = open_db(create=False)
     pages = maintenance.backup(database, path)
-    print(f"backed up {source} to {path} ({pages} pages)")
+    print(f"backed up {database.path} to {path} ({pages} pages)")
 
 
 # ── progress bars ───────────────────────────────────────────────────────────
