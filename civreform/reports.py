@@ -383,8 +383,19 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
             row["lead"] = _codes(row["lead"])
             yield row
     finally:
-        if began and conn.in_transaction:
+        if began:
+            _release_snapshot(conn)
+
+
+def _release_snapshot(conn: sqlite3.Connection) -> None:
+    """End the read transaction a listing began. The listing may be finished only after
+    the command closed the connection (the reader went away mid-listing, `| head`):
+    the snapshot went with the connection, and there is nothing to say about it."""
+    try:
+        if conn.in_transaction:
             conn.execute("COMMIT")  # only read: this just releases the snapshot
+    except sqlite3.ProgrammingError:
+        pass
 
 
 def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
