@@ -66,10 +66,12 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
     one of its text columns needs csv_cell, which keeps a large export cheap.
     """
     import csv
+    import io
 
+    chunk = io.StringIO()
     if bom:
-        out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180 line ends
+        chunk.write("\ufeff")
+    writer = csv.writer(chunk, lineterminator="\r\n")  # RFC 4180 line ends
     writer.writerow(columns)
     positions = [columns.index(name) for name in text_columns] if text_columns is not None else None
     formula_first = _FORMULA_FIRST
@@ -85,7 +87,21 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
                     break
         writer.writerow(values)
         count += 1
+        if count % CHUNK_ROWS == 0:
+            _hand_over(chunk, out)
+    _hand_over(chunk, out)
     return count
+
+
+# Output goes to the stream CHUNK_ROWS rows at a time: one write (a system call when
+# Python runs unbuffered, PYTHONUNBUFFERED=1, as in many containers) per chunk, not per row.
+CHUNK_ROWS = 500
+
+
+def _hand_over(chunk, out: IO[str]) -> None:
+    out.write(chunk.getvalue())
+    chunk.seek(0)
+    chunk.truncate()
 
 
 def write_json(rows: Iterable[dict], out: IO[str]) -> int:
@@ -93,12 +109,16 @@ def write_json(rows: Iterable[dict], out: IO[str]) -> int:
     import json
 
     count = 0
-    out.write("[")
+    parts = ["["]
     for row in rows:
-        out.write(",\n  " if count else "\n  ")
-        out.write(json.dumps(row, ensure_ascii=False))
+        parts.append(",\n  " if count else "\n  ")
+        parts.append(json.dumps(row, ensure_ascii=False))
         count += 1
-    out.write("\n]\n" if count else "]\n")
+        if count % CHUNK_ROWS == 0:
+            out.write("".join(parts))
+            parts.clear()
+    parts.append("\n]\n" if count else "]\n")
+    out.write("".join(parts))
     return count
 
 
