@@ -197,3 +197,48 @@ def test_views_make_the_file_useful_on_its_own(cli, loaded):
     cli("record", "21", "--status", "in-progress", "--on", "2013-09-01")
     cli("record", "21", "--status", "done", "--on", "2013-09-15")
     assert sql_rows(loaded, "SELECT task_id, status FROM latest_progress_view") == [("21", "done")]
+
+
+def test_the_command_line_names_its_command():
+    """main() builds only the command a command line names; global options and their
+    values come first, and anything that is not a command gets the whole app."""
+    from civreform.cli import invoked_command
+
+    assert invoked_command(["overdue", "--format", "csv"]) == "overdue"
+    assert invoked_command(["--db", "overdue", "tasks"]) == "tasks"  # "overdue" is --db's value
+    assert invoked_command(["--lang", "vi", "--plan", "55", "show", "21"]) == "show"
+    assert invoked_command(["--db=x.db", "import", "f.csv"]) == "import"
+    assert invoked_command(["--help"]) is None
+    assert invoked_command(["overdu"]) is None
+    assert invoked_command([]) is None
+
+
+def test_global_options_that_take_a_value_are_all_known():
+    """invoked_command skips the value of each global option; a new one must be listed."""
+    from typer.main import get_command
+
+    from civreform.cli import GLOBAL_OPTIONS_WITH_VALUE, app
+
+    taking_values = {name for param in get_command(app).params if not param.is_flag for name in param.opts}
+    assert taking_values == set(GLOBAL_OPTIONS_WITH_VALUE)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--db", "{db}", "overdue", "--as-of", "2014-01-01", "--format", "csv"], "task,plan,title"),
+    (["overdue", "--help"], "Usage: civreform overdue [OPTIONS]"),
+    (["--help"], "upcoming"),  # the whole list of commands
+])
+def test_the_installed_entry_point_runs_one_command_or_lists_all(loaded, args, expected):
+    from tests.conftest import run_module
+
+    result = run_module(*[arg.format(db=loaded) for arg in args])
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout and result.stderr == ""
+
+
+def test_a_mistyped_command_is_still_suggested(loaded):
+    from tests.conftest import run_module
+
+    result = run_module("overdu")
+    assert result.returncode == 2
+    assert "Did you mean 'overdue'?" in result.stderr
