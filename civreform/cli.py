@@ -677,6 +677,9 @@ def main() -> None:
     every run (~2 ms for all of them); a command line that names a command gets an app
     with that command alone. Anything else (help, a typo) gets them all, for the list
     and the suggestions."""
+    if sys.stdout is None:  # started with its output closed (>&-): Python has nowhere to print
+        print("civreform: standard output is closed; nothing was done", file=sys.stderr)
+        raise SystemExit(3)
     name = invoked_command(sys.argv[1:])
     runner = app
     if name is not None:

@@ -216,3 +216,19 @@ def test_a_reader_that_goes_away_gets_no_traceback(busy_db, fmt, unbuffered):
     assert first.strip()
     assert stderr == ""
     assert code in (0, 1)  # csv/json stop with 0; Rich ends a table on a closed pipe with 1
+
+
+def test_closed_standard_output_is_one_line_and_nothing_done(loaded):
+    """`civreform record ... >&-`: Python starts with no sys.stdout; say so before doing anything."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, sql_rows
+
+    env = {**os.environ, "CIVREFORM_DB": str(loaded)}
+    done = subprocess.run(["sh", "-c", f'exec "{sys.executable}" -m civreform record 21 --status done >&-'],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert done.stderr == "civreform: standard output is closed; nothing was done\n"
+    assert sql_rows(loaded, "SELECT count(*) FROM events") == [(0,)]
