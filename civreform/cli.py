@@ -672,6 +672,16 @@ def invoked_command(args: list[str]) -> str | None:
     return None
 
 
+def _write_utf8() -> None:
+    """Output is UTF-8 whatever the locale says: CSV and JSON are promised as UTF-8, and
+    plan text is Vietnamese. (Windows sends redirected output in the ANSI code page,
+    PYTHONIOENCODING may name ASCII: either failed on the first "ệ".)"""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    if encoding != "utf8" and hasattr(stream, "reconfigure"):
+        stream.reconfigure(encoding="utf-8")
+
+
 def main() -> None:
     """Run the command line. Typer inspects the signature of every command it is given on
     every run (~2 ms for all of them); a command line that names a command gets an app
@@ -680,6 +690,7 @@ def main() -> None:
     if sys.stdout is None:  # started with its output closed (>&-): Python has nowhere to print
         print("civreform: standard output is closed; nothing was done", file=sys.stderr)
         raise SystemExit(3)
+    _write_utf8()
     name = invoked_command(sys.argv[1:])
     runner = app
     if name is not None:

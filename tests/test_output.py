@@ -232,3 +232,15 @@ def test_closed_standard_output_is_one_line_and_nothing_done(loaded):
     assert done.returncode == 3
     assert done.stderr == "civreform: standard output is closed; nothing was done\n"
     assert sql_rows(loaded, "SELECT count(*) FROM events") == [(0,)]
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+@pytest.mark.parametrize("args", [["tasks", "--format", "csv"], ["--lang", "vi", "overdue", "--as-of", "2014-01-01"],
+                                  ["--lang", "vi", "tasks"], ["summary", "--as-of", "2014-01-01"]])
+def test_output_is_utf8_whatever_the_locale_says(loaded, encoding, args):
+    """Windows sends redirected output in its ANSI code page (cp1252), and PYTHONIOENCODING
+    may name another; plan text is Vietnamese, and CSV/JSON are promised as UTF-8."""
+    result = run_module(*args, env={"PYTHONIOENCODING": encoding})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert any(ch in result.stdout for ch in "ạảấầệịọốờụữ"), result.stdout[:300]
