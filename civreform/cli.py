@@ -656,9 +656,13 @@ class progress_bar:
 GLOBAL_OPTIONS_WITH_VALUE = ("--db", "--lang", "--plan")
 
 
+def _command_name(info) -> str:
+    return info.name or info.callback.__name__.lower().replace("_", "-")  # as Typer names it
+
+
 def invoked_command(args: list[str]) -> str | None:
     """The command name in a command line, or None (no command: help, --version, a typo)."""
-    names = {info.name or info.callback.__name__.lower().replace("_", "-") for info in app.registered_commands}
+    names = {_command_name(info) for info in app.registered_commands}
     expect_value = False
     for arg in args:
         if expect_value:
@@ -697,8 +701,7 @@ def main() -> None:
         import copy
 
         runner = copy.copy(app)
-        runner.registered_commands = [info for info in app.registered_commands
-                                      if (info.name or info.callback.__name__.lower().replace("_", "-")) == name]
+        runner.registered_commands = [info for info in app.registered_commands if _command_name(info) == name]
     runner(prog_name="civreform")
 
 
