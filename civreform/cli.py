@@ -702,7 +702,21 @@ def main() -> None:
 
         runner = copy.copy(app)
         runner.registered_commands = [info for info in app.registered_commands if _command_name(info) == name]
-    runner(prog_name="civreform")
+    try:
+        runner(prog_name="civreform")
+    finally:
+        _flush_or_drop_output()
+
+
+def _flush_or_drop_output() -> None:
+    """Flush what is left of the output now: a reader that went away (| head) is met
+    here, quietly, rather than in Python's own flush at exit, which prints a warning
+    and exits 120. (The recipe in Python's docs, "Note on SIGPIPE".)"""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

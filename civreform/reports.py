@@ -366,7 +366,9 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
         if not conn.in_transaction:
             conn.execute("BEGIN")
             began = True
-        current, worked_out = (conn.execute(sql, params) for sql in queries)
+        # Each cursor read through a generator of its own: heapq.merge, when closed early,
+        # would close a bare cursor, and on a connection already closed that raises.
+        current, worked_out = ((row for row in conn.execute(sql, params)) for sql in queries)
         rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[1], r[14], r[15]))
         if limit is not None:
             rows = islice(rows, limit)
