@@ -586,6 +586,8 @@ def describe_sqlite_error(name: str, error: sqlite3.Error) -> str:
         return f"{name}: not a database file (file is not a database)"
     if "malformed" in lowered or "corrupt" in lowered:
         return f"{name}: the database file is damaged ({text}); restore it from a backup"
+    if "disk is full" in lowered:
+        return f"{name}: the disk is full (SQLITE_FULL); nothing was written"
     if "readonly" in lowered or "read-only" in lowered:
         return f"{name}: the database is read-only here ({text}); nothing was written"
     if "unable to open" in lowered:

@@ -101,6 +101,28 @@ def test_a_write_that_cannot_get_the_lock_says_so_and_writes_nothing(cli, loaded
     assert count(loaded, "SELECT count(*) FROM events") == 0
 
 
+def test_a_full_disk_says_so_and_writes_nothing(loaded, tmp_path):
+    """SQLite's max_page_count gives the same SQLITE_FULL a full disk does: the load of a
+    plan that does not fit is one line naming the file, and the database is as it was."""
+    from benchmarks.generate import write_plan
+    from civreform.db import describe_sqlite_error, open_database
+    from civreform.loading import store_plan
+    from civreform.plan import read_plan_file
+
+    before = count(loaded, "SELECT count(*) FROM tasks")
+    database = open_database(loaded)
+    pages = database.conn.execute("PRAGMA page_count").fetchone()[0]
+    database.conn.execute(f"PRAGMA max_page_count = {pages + 5}")
+    plan = read_plan_file(write_plan(tmp_path / "big.yaml", "big", 300))
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        store_plan(database.conn, plan)
+    database.close()
+    assert describe_sqlite_error(str(loaded), raised.value) == (
+        f"{loaded}: the disk is full (SQLITE_FULL); nothing was written")
+    assert count(loaded, "SELECT count(*) FROM tasks") == before
+    assert count(loaded, "SELECT count(*) FROM plans WHERE plan_id = 'big'") == 0
+
+
 def test_database_runs_in_wal_mode(loaded):
     conn = sqlite3.connect(loaded)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
