@@ -147,8 +147,15 @@ def write_markdown(rows: Iterable[dict], columns: list[tuple[str, str]], out: IO
 def make_console(stderr: bool = False):
     from rich.console import Console
 
+    class DataConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich would exit 1 when the reader goes away (| head); the CLI stops
+            # quietly with 0 there, for a table as for CSV.
+            self.quiet = True
+            raise BrokenPipeError
+
     # markup/emoji/highlight off: everything we print is data.
-    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
+    return DataConsole(stderr=stderr, highlight=False, emoji=False, markup=False)
 
 
 def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str | None = None,
