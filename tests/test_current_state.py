@@ -140,6 +140,22 @@ def test_reports_agree_with_the_events_whatever_their_order(database, history, p
             assert {(r["task"], r["milestone"]) for r in ahead} == {
                 key for key, want in expected.items() if want["status"] != "done"
                 and day.isoformat() <= got[key]["due"] <= (day + timedelta(days=800)).isoformat()}
+            # A task stands as its worst milestone, in `tasks` (SQL) and in `show` (Python) alike
+            listed_tasks = {r["task"]: r for r in reports.list_tasks(conn, day) if r["task"] in TASKS}
+            for task in TASKS:
+                standings = [expected[(task, label)]["standing"] for label, _due in milestones[task]]
+                worst = next(s for s in ("overdue", "within-deadline", "done-late", "done-on-time") if s in standings)
+                detail = reports.task_detail(conn, "nd-55-2013", task, day)
+                assert listed_tasks[task]["standing"] == detail["standing"] == worst, (day, task)
+                # and in `show`, each member of a group-led task as its own events say
+                for member in detail["members"]:
+                    due = dict(milestones[task])[member["milestone"]]
+                    status, _percent, _last, done_on = _unit(
+                        [e for e in events if e[4] == task and e[5] == member["milestone"] and e[6] == member["agency"]],
+                        day.isoformat())
+                    want = ("done-on-time" if done_on <= due else "done-late") if done_on else (
+                        "overdue" if due < day.isoformat() else "within-deadline")
+                    assert (member["status"], member["standing"]) == (status or "not-started", want), (day, member)
         raise _RolledBack  # leave the database as the fixture made it for the next example
 
 
