@@ -545,16 +545,23 @@ def template(
 @app.command("import")
 @reported
 def import_(
-    path: Annotated[Path, typer.Argument(metavar="FILE.csv", help="A filled-in template (CSV, ',' or ';').")],
+    path: Annotated[str, typer.Argument(metavar="FILE.csv",
+                                        help="A filled-in template (CSV, ',' or ';'); - reads standard input.")],
     by: Annotated[str, typer.Option("--by", help="Who records it.")] = "",
 ):
-    """Apply a filled-in template in one transaction: any bad row rejects the whole file."""
+    """Apply a filled-in template in one transaction: any bad row rejects the whole file.
+
+    Example: civreform template --agency stc > stc.csv, fill it in, then civreform import stc.csv
+    """
     from civreform import progress
 
+    data = None
+    if path == "-":
+        data, path = sys.stdin.buffer.read(), "<stdin>"
     database = open_db()
     with progress_bar("checking rows") as advance:
         result = progress.import_csv(database.conn, path, today=today(), by=by or os.environ.get("USER", ""),
-                                     progress=advance)
+                                     progress=advance, data=data)
     print(f"imported {result['recorded']} event(s) from {result['file']}"
           + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
 

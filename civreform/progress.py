@@ -196,19 +196,23 @@ def template_rows(conn: sqlite3.Connection, as_of: date, plan_id: str | None = N
     return rows
 
 
-def read_csv_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
+def read_csv_rows(path, data: bytes | None = None) -> tuple[list[str], list[tuple[int, dict]]]:
     """Rows of a CSV saved by a person or a spreadsheet: UTF-8 with or without BOM,
-    ',' or ';' separated, any line ends. Returns (header, [(line number, row)])."""
+    ',' or ';' separated, any line ends. Returns (header, [(line number, row)]).
+    With `data`, those are the file's bytes and `path` only names it (standard input)."""
     import csv
     from pathlib import Path
 
     from civreform.errors import ImportFileError
 
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise ImportFileError(f"{path}: {error.strerror or error}") from None
+    if data is not None:
+        raw = data
+    else:
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise ImportFileError(f"{path}: {error.strerror or error}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -240,12 +244,14 @@ def read_csv_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
     return header, rows
 
 
-def import_csv(conn: sqlite3.Connection, path, *, today: date, by: str = "", progress=None) -> dict:
+def import_csv(conn: sqlite3.Connection, path, *, today: date, by: str = "", progress=None,
+               data: bytes | None = None) -> dict:
     """Apply a filled-in template in one transaction. Any bad row rejects the whole file,
-    and every bad row is named by its line number. Rows with no status are skipped."""
+    and every bad row is named by its line number. Rows with no status are skipped.
+    `data`: the CSV's bytes when they do not come from `path` (standard input)."""
     from civreform.errors import ImportFileError
 
-    _header, rows = read_csv_rows(path)
+    _header, rows = read_csv_rows(path, data)
     drafts: list[Draft] = []
     problems: list[str] = []
     skipped = 0

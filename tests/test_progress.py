@@ -259,6 +259,32 @@ def test_import_errors_are_one_clear_message(cli, loaded, tmp_path):
     assert "missing column(s) task, status" in cli("import", header, expect=3).stderr
 
 
+def test_a_template_piped_back_through_standard_input(loaded):
+    """`civreform template ... | (fill in) | civreform import -`: the CSV comes on stdin,
+    and errors name <stdin> and the line."""
+    from tests.conftest import run_module
+
+    template = run_module("template", "--agency", "stc", "--as-of", "2014-01-01")
+    assert template.returncode == 0, template.stderr
+    lines = template.stdout.splitlines()
+    header = lines[0].split(",")
+    filled = []
+    for line in lines[1:]:
+        cells = next(csv.reader([line]))
+        cells[header.index("status")], cells[header.index("date")] = "done", "2013-12-20"
+        filled.append(cells)
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *filled])
+    imported = run_module("import", "-", input=out.getvalue())
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout == f"imported {len(filled)} event(s) from <stdin>\n"
+    assert sql_rows(loaded, "SELECT DISTINCT source FROM events") == [("import:<stdin>",)]
+    bad = run_module("import", "-", input="task,status,date\n21,done,31/09/2013\n")
+    assert bad.returncode == 3
+    assert bad.stderr.startswith("civreform: <stdin>: 1 bad row(s), nothing imported") and "line 2:" in bad.stderr
+    assert sql_rows(loaded, "SELECT count(*) FROM events") == [(len(filled),)]
+
+
 def test_a_members_standing_after_a_repeated_done_report_keeps_its_first_done_day(cli, loaded):
     cli("record", "1", "--status", "done", "--agency", "hai hau", "--on", "2013-12-20")
     out = cli("record", "1", "--status", "done", "--agency", "hai hau", "--milestone", "2013", "--on", "2014-02-01",
