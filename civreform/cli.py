@@ -557,6 +557,8 @@ def import_(
 
     data = None
     if path == "-":
+        if sys.stdin is None:
+            raise fail("standard input is closed; nothing to import", 3)
         data, path = sys.stdin.buffer.read(), "<stdin>"
     database = open_db()
     with progress_bar("checking rows") as advance:

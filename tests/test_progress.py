@@ -262,7 +262,11 @@ def test_import_errors_are_one_clear_message(cli, loaded, tmp_path):
 def test_a_template_piped_back_through_standard_input(loaded):
     """`civreform template ... | (fill in) | civreform import -`: the CSV comes on stdin,
     and errors name <stdin> and the line."""
-    from tests.conftest import run_module
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, run_module
 
     template = run_module("template", "--agency", "stc", "--as-of", "2014-01-01")
     assert template.returncode == 0, template.stderr
@@ -283,6 +287,9 @@ def test_a_template_piped_back_through_standard_input(loaded):
     assert bad.returncode == 3
     assert bad.stderr.startswith("civreform: <stdin>: 1 bad row(s), nothing imported") and "line 2:" in bad.stderr
     assert sql_rows(loaded, "SELECT count(*) FROM events") == [(len(filled),)]
+    closed = subprocess.run(["sh", "-c", f'exec "{sys.executable}" -m civreform import - <&-'], cwd=ROOT,
+                            env={**os.environ, "CIVREFORM_DB": str(loaded)}, capture_output=True, text=True)
+    assert (closed.returncode, closed.stderr) == (3, "civreform: standard input is closed; nothing to import\n")
 
 
 def test_a_members_standing_after_a_repeated_done_report_keeps_its_first_done_day(cli, loaded):
