@@ -611,7 +611,8 @@ def check(
     and that the current-state tables agree with the progress events."""
     from civreform import maintenance
     database = open_db(create=False)
-    report = maintenance.check(database, repair=repair)
+    with progress_bar("checking the database"):  # it reads every page: half a minute for a large archive
+        report = maintenance.check(database, repair=repair)
     for line in report.lines:
         print(line)
     if not report.ok:
@@ -626,7 +627,8 @@ def backup(
     """Write a consistent copy of the database with SQLite's online backup (safe while others write)."""
     from civreform import maintenance
     database = open_db(create=False)
-    pages = maintenance.backup(database, path)
+    with progress_bar("copying the database"):
+        pages = maintenance.backup(database, path)
     print(f"backed up {database.path} to {path} ({pages} pages)")
 
 

@@ -142,23 +142,19 @@ def test_no_progress_output_on_stderr_when_not_a_terminal(loaded, tmp_path):
     assert imported.returncode == 0 and imported.stderr == ""
 
 
-@pytest.mark.parametrize("name, tasks", [("big.yaml", 1500), ("big.json", 12000)])
-def test_progress_bar_on_a_terminal_only(tmp_path, name, tasks):
-    """On a terminal (a pseudo-terminal here) `load` of a large plan shows a Rich progress bar on
-    stderr; a streamed JSON plan (over 1 MB) moves it batch by batch, through the file."""
+def on_a_terminal(*args: str, env: dict) -> tuple[int, str]:
+    """civreform run on a pseudo-terminal (stdin, stdout and stderr): its exit code and all it drew."""
     import os
     import pty
     import subprocess
     import sys
 
-    from benchmarks.generate import write_plan
     from tests.conftest import ROOT
 
-    plan = write_plan(tmp_path / name, "big", tasks)
-    env = {**os.environ, "CIVREFORM_DB": str(tmp_path / "tty.db"), "TERM": "xterm-256color"}
+    env = {**os.environ, **env, "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     primary, secondary = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "civreform", "load", str(plan)], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "civreform", *args], cwd=ROOT, env=env,
                                stdin=secondary, stdout=secondary, stderr=secondary)
     os.close(secondary)
     chunks = []
@@ -170,14 +166,35 @@ def test_progress_bar_on_a_terminal_only(tmp_path, name, tasks):
         if not chunk:
             break
         chunks.append(chunk)
-    assert process.wait(timeout=120) == 0
+    code = process.wait(timeout=120)
     os.close(primary)
-    screen = b"".join(chunks).decode("utf-8", "replace")
+    return code, b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("name, tasks", [("big.yaml", 1500), ("big.json", 12000)])
+def test_progress_bar_on_a_terminal_only(tmp_path, name, tasks):
+    """On a terminal (a pseudo-terminal here) `load` of a large plan shows a Rich progress bar on
+    stderr; a streamed JSON plan (over 1 MB) moves it batch by batch, through the file."""
+    from benchmarks.generate import write_plan
+
+    plan = write_plan(tmp_path / name, "big", tasks)
+    code, screen = on_a_terminal("load", str(plan), env={"CIVREFORM_DB": str(tmp_path / "tty.db")})
+    assert code == 0
     assert "loading tasks" in screen and "100%" in screen
     assert "loaded plan big" in screen
     if name.endswith(".json"):
         assert plan.stat().st_size > 1_000_000
         assert re.search(r"\b([1-9]|[1-9][0-9])%", screen), "no progress between the start and the end"
+
+
+def test_check_shows_it_is_working_on_a_terminal_only(loaded):
+    """`check` reads the whole file (34 s at 100k tasks and 1M events): on a terminal it says
+    what it is doing meanwhile; through a pipe it prints only its report."""
+    code, screen = on_a_terminal("check", env={"CIVREFORM_DB": str(loaded)})
+    assert code == 0
+    assert "checking the database" in screen and "integrity: ok" in screen
+    piped = run_module("check", env={"CIVREFORM_DB": str(loaded)})
+    assert piped.returncode == 0 and piped.stderr == "" and "checking" not in piped.stdout
 
 
 @pytest.fixture(scope="module")
