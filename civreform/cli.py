@@ -687,14 +687,14 @@ def invoked_command(args: list[str]) -> str | None:
     return None
 
 
-def _write_utf8() -> None:
-    """Output is UTF-8 whatever the locale says: CSV and JSON are promised as UTF-8, and
-    plan text is Vietnamese. (Windows sends redirected output in the ANSI code page,
-    PYTHONIOENCODING may name ASCII: either failed on the first "ệ".)"""
-    stream = sys.stdout
-    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-    if encoding != "utf8" and hasattr(stream, "reconfigure"):
-        stream.reconfigure(encoding="utf-8")
+def exact_output(stream) -> None:
+    """Output is UTF-8 and its line ends are the ones written, whatever the platform says.
+    CSV and JSON are promised as UTF-8 and plan text is Vietnamese: Windows sends
+    redirected output in its ANSI code page, and PYTHONIOENCODING may name ASCII (either
+    failed on the first "ệ"). CSV ends its lines with CRLF itself: Windows would turn
+    each into CR CR LF, a blank row after every row in a spreadsheet."""
+    if hasattr(stream, "reconfigure"):
+        stream.reconfigure(encoding="utf-8", newline="\n")
 
 
 def main() -> None:
@@ -705,7 +705,7 @@ def main() -> None:
     if sys.stdout is None:  # started with its output closed (>&-): Python has nowhere to print
         print("civreform: standard output is closed; nothing was done", file=sys.stderr)
         raise SystemExit(3)
-    _write_utf8()
+    exact_output(sys.stdout)
     name = invoked_command(sys.argv[1:])
     runner = app
     if name is not None:

@@ -278,3 +278,18 @@ def test_output_is_utf8_whatever_the_locale_says(loaded, encoding, args):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert any(ch in result.stdout for ch in "ạảấầệịọốờụữ"), result.stdout[:300]
+
+
+def test_output_as_windows_would_write_it_is_utf8_with_the_line_ends_written():
+    """A stream set up as Windows sets up redirected output (ANSI code page, LF written as
+    CRLF): after exact_output, CSV keeps its own CRLF (not CR CR LF) and text is UTF-8."""
+    from civreform.cli import exact_output
+    from civreform.render import write_csv_tuples
+
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="cp1252", newline="\r\n")
+    exact_output(stream)
+    write_csv_tuples([("21", "Sở Nội vụ")], ["task", "title"], stream)
+    stream.write("done\n")
+    stream.flush()
+    assert raw.getvalue() == "task,title\r\n21,Sở Nội vụ\r\ndone\n".encode("utf-8")
