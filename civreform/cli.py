@@ -114,8 +114,7 @@ def reported(command):
                        "restore it from a backup", 3) from None
         except BrokenPipeError:
             # The reader went away (| head): stop quietly, as other Unix tools do.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _drop_output()
             raise typer.Exit(0) from None
         except OSError as error:
             name = getattr(error, "filename", None)
@@ -722,12 +721,18 @@ def main() -> None:
 def _flush_or_drop_output() -> None:
     """Flush what is left of the output now: a reader that went away (| head) is met
     here, quietly, rather than in Python's own flush at exit, which prints a warning
-    and exits 120. (The recipe in Python's docs, "Note on SIGPIPE".)"""
+    and exits 120."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _drop_output()
+
+
+def _drop_output() -> None:
+    """Point stdout at the null device once its reader has gone, so that nothing later
+    (Python's own flush at exit) meets the broken pipe. (Python's docs, "Note on SIGPIPE".)"""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":
