@@ -52,6 +52,17 @@ def csv_cell(value):
     return text
 
 
+# Output goes to the stream CHUNK_ROWS rows at a time: one write (a system call when
+# Python runs unbuffered, PYTHONUNBUFFERED=1, as in many containers) per chunk, not per row.
+CHUNK_ROWS = 500
+
+
+def _hand_over(chunk, out: IO[str]) -> None:
+    out.write(chunk.getvalue())
+    chunk.seek(0)
+    chunk.truncate()
+
+
 def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool = False) -> int:
     """Rows (dicts) as RFC 4180 CSV, one column each."""
     return write_csv_tuples(([row.get(column) for column in columns] for row in rows), columns, out, bom)
@@ -93,32 +104,23 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
     return count
 
 
-# Output goes to the stream CHUNK_ROWS rows at a time: one write (a system call when
-# Python runs unbuffered, PYTHONUNBUFFERED=1, as in many containers) per chunk, not per row.
-CHUNK_ROWS = 500
-
-
-def _hand_over(chunk, out: IO[str]) -> None:
-    out.write(chunk.getvalue())
-    chunk.seek(0)
-    chunk.truncate()
-
-
 def write_json(rows: Iterable[dict], out: IO[str]) -> int:
     """A JSON array written row by row, so a large result streams in constant memory."""
     import json
 
+    import io
+
+    chunk = io.StringIO()
+    chunk.write("[")
     count = 0
-    parts = ["["]
     for row in rows:
-        parts.append(",\n  " if count else "\n  ")
-        parts.append(json.dumps(row, ensure_ascii=False))
+        chunk.write(",\n  " if count else "\n  ")
+        chunk.write(json.dumps(row, ensure_ascii=False))
         count += 1
         if count % CHUNK_ROWS == 0:
-            out.write("".join(parts))
-            parts.clear()
-    parts.append("\n]\n" if count else "]\n")
-    out.write("".join(parts))
+            _hand_over(chunk, out)
+    chunk.write("\n]\n" if count else "]\n")
+    _hand_over(chunk, out)
     return count
 
 
