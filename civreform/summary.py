@@ -3,15 +3,13 @@ under 100 characters, and the same bytes for the same data (so weeks diff)."""
 
 from __future__ import annotations
 
-from civreform.render import visible
+from civreform.render import STANDING_LABELS_VI, visible
 
 WIDTH = 99
 STANDING_NAMES = {
     "en": {"done-on-time": "done on time", "done-late": "done late", "within-deadline": "within deadline",
            "overdue": "overdue", "ongoing": "ongoing tasks (no due date)"},
-    "vi": {"done-on-time": "đã hoàn thành đúng hạn", "done-late": "đã hoàn thành quá hạn",
-           "within-deadline": "chưa hoàn thành, trong hạn", "overdue": "chưa hoàn thành, quá hạn",
-           "ongoing": "thường xuyên (không có hạn)"},
+    "vi": {**STANDING_LABELS_VI, "ongoing": "thường xuyên (không có hạn)"},
 }
 
 
