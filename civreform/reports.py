@@ -211,6 +211,11 @@ def _unit_state_cte(name: str, source: str, status_index: str, also: str) -> str
 )"""
 
 
+# On :as_of a milestone's row in milestone_report holds as it stands unless the milestone
+# has an event dated later (then it is "stale", and worked out from the events).
+CURRENT_ON_AS_OF = "(m.last_on IS NULL OR m.last_on <= :as_of)"
+STALE_ON_AS_OF = "m.last_on > :as_of"
+
 # A milestone's standing on :as_of from its due and done_on columns.
 STANDING_SQL = ("CASE WHEN {a}done_on IS NOT NULL THEN CASE WHEN {a}done_on <= {a}due THEN 'done-on-time' "
                 "ELSE 'done-late' END WHEN {a}due < :as_of THEN 'overdue' ELSE 'within-deadline' END")
@@ -288,8 +293,8 @@ def _state_query(milestone_where: list[str], params: dict, scope: AgencyScope | 
     elif not all_units:
         current = (f"SELECT plan_id, task_id, label, due, {REPORT_STATE_COLUMNS} "
                    f"FROM milestone_report m WHERE {' AND '.join(where) or '1 = 1'} "
-                   "AND (m.last_on IS NULL OR m.last_on <= :as_of)\n  UNION ALL\n  ")
-        where.append("m.last_on > :as_of")
+                   f"AND {CURRENT_ON_AS_OF}\n  UNION ALL\n  ")
+        where.append(STALE_ON_AS_OF)
     state = STATE_CTES.format(milestone_where=" AND ".join(where) or "1 = 1", member_filter=member_filter,
                               standing=STANDING_SQL.format(a="s."), current=current)
     return "WITH " + ",\n".join(ctes) + ",\n" + state
@@ -339,8 +344,8 @@ def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | Non
         return [_state_query(where, params, scope) + f"SELECT {select} FROM state WHERE status <> 'done'{tail}"]
     return [
         f"SELECT {select} FROM milestone_report m WHERE {' AND '.join(where)} AND m.status <> 'done' "  # noqa: S608
-        f"AND (m.last_on IS NULL OR m.last_on <= :as_of){tail}",
-        _state_query([*where, "m.last_on > :as_of"], params, None, all_units=True)
+        f"AND {CURRENT_ON_AS_OF}{tail}",
+        _state_query([*where, STALE_ON_AS_OF], params, None, all_units=True)
         + f"SELECT {select} FROM state WHERE status <> 'done'{tail}",
     ]
 
@@ -673,15 +678,19 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
             for r in conn.execute(sql, params)]
 
 
+# The standings of milestones with a due date (a task with none is "ongoing").
+DATED_STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue")
+
+
 def standing_counts(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None) -> dict[str, int]:
     """How many milestones stand in each category on as_of, counted in SQL."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
     sql = (_state_query([_plan_is(plan_id)], params, None)
            + "SELECT standing, count(*) FROM state GROUP BY standing")
-    counts = {standing: 0 for standing in ("done-on-time", "done-late", "within-deadline", "overdue")}
+    counts = {standing: 0 for standing in DATED_STANDINGS}
     counts.update(dict(conn.execute(sql, params).fetchall()))
     counts["ongoing"] = conn.execute(
-        """SELECT count(*) FROM tasks t WHERE (:plan IS NULL OR t.plan_id = :plan)
+        f"""SELECT count(*) FROM tasks t WHERE {_plan_is(plan_id, "t")}
            AND NOT EXISTS (SELECT 1 FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id)""",
         {"plan": plan_id}).fetchone()[0]
     return counts
@@ -693,7 +702,7 @@ def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | Non
     from datetime import timedelta
 
     counts = standing_counts(conn, as_of, plan_id)
-    dated = sum(counts[key] for key in ("done-on-time", "done-late", "within-deadline", "overdue"))
+    dated = sum(counts[key] for key in DATED_STANDINGS)
     done = counts["done-on-time"] + counts["done-late"]
     start = as_of - timedelta(days=days - 1)
 
