@@ -78,8 +78,6 @@ def read_quarter(value: object) -> int:
     return number
 
 
-
-
 # ── Deadline phrases ────────────────────────────────────────────────────────
 
 def _fold_spaces(text: str) -> str:

@@ -273,6 +273,7 @@ def _stream_json_plan(text: str, name: str) -> Plan | None:
         separator, pos = expect(pos, ",}")
         if separator == "}":
             return None
+
     def locate() -> PlanFileError | None:
         # The exact line: read the part before the tasks again as YAML (JSON is YAML).
         try:
@@ -409,6 +410,7 @@ def _stream_yaml_plan(text: str, name: str) -> Plan | None:
                 break
             root[key], _line = node_value()
             root.lines[key] = line
+
     def read_tasks(stream: TaskStream):
         with _yaml_errors(name):
             loader.get_event()  # sequence start
