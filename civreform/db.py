@@ -336,8 +336,10 @@ END;
 
 def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = None,
                              table: str = "milestone_report") -> None:
-    """Rewrite milestone_report for one plan (or all) from its milestones and the
-    units' current state. Called inside the transaction that loads the plan."""
+    """Write milestone_report (or `table`) for one plan (or all) from the milestones
+    and the units' current state. Migrations 0004 and 0005 fill the report with it
+    from the milestones table; since 0005 `milestones` is a view of the report, and
+    `check` uses it to work out what the report should hold."""
     where = "m.plan_id = :plan" if plan_id is not None else "1 = 1"
     params = {"plan": plan_id}
     conn.execute(f"DELETE FROM {table}" + (" WHERE plan_id = :plan" if plan_id is not None else ""),  # noqa: S608
@@ -357,6 +359,24 @@ def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = Non
       LEFT JOIN unit_now c ON c.plan_id = m.plan_id AND c.task_id = m.task_id AND c.milestone = m.label
         AND c.agency = tm.agency_code
       WHERE {where} AND t.per_member = 1 GROUP BY m.plan_id, m.task_id, m.label""", params)  # noqa: S608
+
+def refresh_report_state(conn: sqlite3.Connection, plan_id: str | None = None) -> None:
+    """Work the state columns of milestone_report out again from unit_now and
+    milestone_now, for one plan (or all): a milestone nobody reported on gets the
+    state of no reports. Its other columns are the plan's and stay."""
+    where = "plan_id = :plan" if plan_id is not None else "1 = 1"
+    params = {"plan": plan_id}
+    conn.execute(f"""UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
+        SELECT {_ONE_UNIT} FROM (SELECT 1) LEFT JOIN milestone_now c ON c.plan_id = milestone_report.plan_id
+          AND c.task_id = milestone_report.task_id AND c.milestone = milestone_report.label)
+      WHERE {where} AND per_member = 0""", params)  # noqa: S608
+    conn.execute(f"""UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
+        SELECT {_MEMBER_UNITS} FROM task_members tm
+        LEFT JOIN unit_now c ON c.plan_id = tm.plan_id AND c.task_id = tm.task_id
+          AND c.milestone = milestone_report.label AND c.agency = tm.agency_code
+        WHERE tm.plan_id = milestone_report.plan_id AND tm.task_id = milestone_report.task_id)
+      WHERE {where} AND per_member = 1""", params)  # noqa: S608
+
 
 def current_state_differences(conn: sqlite3.Connection) -> dict[str, int]:
     """Rows of unit_now, milestone_now and milestone_report that differ from what the
@@ -383,7 +403,55 @@ def rebuild_current_state(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM milestone_now")
         conn.execute(f"INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS}")  # noqa: S608
         conn.execute(f"INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS}")  # noqa: S608
-        rebuild_milestone_report(conn)
+        refresh_report_state(conn)
+
+
+# The link tables kept each row twice, in the table and in its primary key's index:
+# WITHOUT ROWID keeps it once, in key order. And every milestone has its row in
+# milestone_report already, so the milestones table becomes a view of it, and a load
+# writes each milestone once: at 100k tasks this leaves out 145k rows of 340k and
+# a quarter of the file. The report is worked out again first, from the milestones
+# table, so that the view starts from the plan's milestones. Views and the trigger
+# name the old tables: with legacy_alter_table on, a rename leaves those names as
+# they are, and they then find the new tables.
+COMPACT_LINKS_V5 = """
+CREATE TABLE task_agencies_v5 (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('lead', 'support')),
+    agency_code TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (plan_id, task_id, role, agency_code)
+) WITHOUT ROWID;
+INSERT INTO task_agencies_v5 SELECT plan_id, task_id, role, agency_code, seq FROM task_agencies;
+DROP TABLE task_agencies;
+ALTER TABLE task_agencies_v5 RENAME TO task_agencies;
+CREATE INDEX task_agencies_by_agency ON task_agencies (plan_id, agency_code, role);
+CREATE TABLE task_members_v5 (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    agency_code TEXT NOT NULL,
+    via         TEXT NOT NULL,
+    PRIMARY KEY (plan_id, task_id, agency_code)
+) WITHOUT ROWID;
+INSERT INTO task_members_v5 SELECT plan_id, task_id, agency_code, via FROM task_members;
+DROP TABLE task_members;
+ALTER TABLE task_members_v5 RENAME TO task_members;
+CREATE INDEX task_members_by_agency ON task_members (plan_id, agency_code);
+DROP TABLE milestones;
+CREATE VIEW milestones AS
+SELECT plan_id, task_id, label, label_vi, due, milestone_seq AS seq FROM milestone_report;
+"""
+
+
+def compact_links_v5(conn: sqlite3.Connection) -> None:
+    rebuild_milestone_report(conn)
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        for statement in _split_sql(COMPACT_LINKS_V5):
+            conn.execute(statement)
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
 
 
 # (name, SQL) in order; never edit or reorder a step that has shipped.
@@ -392,6 +460,7 @@ MIGRATIONS: list[tuple] = [  # (name, SQL) or (name, SQL, then a function of the
     ("0002_status_indexes", STATUS_INDEXES_V2),
     ("0003_task_lead_codes", LEAD_CODES_V3),
     ("0004_current_state", CURRENT_STATE_V4, rebuild_milestone_report),
+    ("0005_compact_links", "", compact_links_v5),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from civreform.db import rebuild_milestone_report, write_transaction
+from civreform.db import refresh_report_state, write_transaction
 from civreform.names import search_key
 from civreform.plan import Plan
 
@@ -43,6 +43,11 @@ def expand_members(plan: Plan, code: str, _seen: frozenset = frozenset()) -> lis
     return result
 
 
+# A milestone's row in milestone_report: what reports print, and the state of no
+# reports yet (units: the members that each owe a report, for a task led by a group).
+REPORT_COLUMNS = ("due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, "
+                  "due_day, units, units_done, status, percent, last_on, done_on")
+
 BATCH_TASKS = 5000  # tasks per round of inserts: bounds memory when the tasks are streamed
 
 
@@ -51,7 +56,7 @@ class _Batch:
     primary-key order append to each b-tree instead of landing all over it)."""
 
     def __init__(self):
-        self.tasks, self.agencies, self.members, self.milestones = [], [], [], []
+        self.tasks, self.agencies, self.members, self.milestones = [], [], [], []  # milestones: report rows
 
     def write(self, conn: sqlite3.Connection) -> None:
         self.tasks.sort(key=lambda row: row[1])
@@ -63,8 +68,8 @@ class _Batch:
                          sorted(self.agencies))
         conn.executemany("INSERT INTO task_members (plan_id, task_id, agency_code, via) VALUES (?, ?, ?, ?)",
                          sorted(self.members))
-        conn.executemany("INSERT INTO milestones (plan_id, task_id, label, label_vi, due, seq) VALUES (?, ?, ?, ?, ?, ?)",
-                         sorted(self.milestones))
+        conn.executemany(f"INSERT INTO milestone_report ({REPORT_COLUMNS}) VALUES ({', '.join('?' * 18)})",
+                         sorted(self.milestones, key=lambda row: (row[4], row[5])))
         self.__init__()
 
 
@@ -85,7 +90,7 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with write_transaction(conn):
         replaced = conn.execute("SELECT 1 FROM plans WHERE plan_id = ?", (plan.id,)).fetchone() is not None
-        for table in ("milestones", "task_members", "task_agencies", "tasks", "agency_members", "agencies"):
+        for table in ("milestone_report", "task_members", "task_agencies", "tasks", "agency_members", "agencies"):
             conn.execute(f"DELETE FROM {table} WHERE plan_id = ?", (plan.id,))  # noqa: S608 (fixed names)
         conn.execute(
             """INSERT INTO plans (plan_id, number, issued, title, title_en, period_start, period_end, meta, source, loaded_at)
@@ -129,8 +134,10 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             batch.agencies += [(plan.id, task.id, "support", code, seq) for seq, code in enumerate(task.support, 1)]
             if per_member:
                 batch.members += [(plan.id, task.id, member, via) for member, via in members.items()]
-            batch.milestones += [(plan.id, task.id, m.label, m.label_vi, m.due.isoformat(), seq)
-                                 for seq, m in enumerate(task.milestones, 1)]
+            lead_codes, units = ",".join(task.lead), len(members) if per_member else 1
+            batch.milestones += [(m.due.isoformat(), plan.id, task.seq, seq, task.id, m.label, m.label_vi, task.title,
+                                  task.title_en, lead_codes, int(per_member), m.due.toordinal(), units, 0,
+                                  "not-started", 0, None, None) for seq, m in enumerate(task.milestones, 1)]
             task_count += 1
             milestone_count += len(task.milestones)
             if task_count % BATCH_TASKS == 0:
@@ -140,7 +147,8 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
         batch.write(conn)
         if progress is not None:
             progress(1, 1)
-        rebuild_milestone_report(conn, plan.id)
+        if conn.execute("SELECT 1 FROM events WHERE plan_id = ? LIMIT 1", (plan.id,)).fetchone():
+            refresh_report_state(conn, plan.id)  # a reload: reports already made count
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
         orphaned = conn.execute("SELECT count(*) FROM orphan_event_view WHERE plan_id = ?", (plan.id,)).fetchone()[0]
     return LoadResult(plan.id, plan.number, replaced, task_count, milestone_count, len(plan.agencies),

@@ -87,7 +87,9 @@ def draft_event(conn: sqlite3.Connection, *, task: str, status: str, today: date
 
 def _check_agency(conn, plan_id: str, task_id: str, per_member: int, agency: str | None) -> str:
     members = [r[0] for r in conn.execute(
-        "SELECT agency_code FROM task_members WHERE plan_id = ? AND task_id = ? ORDER BY rowid", (plan_id, task_id))]
+        """SELECT agency_code FROM task_members tm WHERE plan_id = ? AND task_id = ?
+           ORDER BY (SELECT seq FROM agencies a WHERE a.plan_id = tm.plan_id AND a.code = tm.agency_code)""",
+        (plan_id, task_id))]
     if not agency:
         if per_member:
             raise ProgressError(
