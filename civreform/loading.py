@@ -43,33 +43,67 @@ def expand_members(plan: Plan, code: str, _seen: frozenset = frozenset()) -> lis
     return result
 
 
-# A milestone's row in milestone_report: what reports print, and the state of no
-# reports yet (units: the members that each owe a report, for a task led by a group).
-REPORT_COLUMNS = ("due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, "
-                  "due_day, units, units_done, status, percent, last_on, done_on")
-
 BATCH_TASKS = 5000  # tasks per round of inserts: bounds memory when the tasks are streamed
 
 
+def sql_text(value: str) -> str:
+    """An SQL string literal. The plan id goes into the insert statements as one, so
+    that no row binds it: at 100k tasks that is 600k parameters fewer."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 class _Batch:
-    """Rows of a few thousand tasks, written table by table in key order (rows in
-    primary-key order append to each b-tree instead of landing all over it)."""
+    """The rows of a few thousand tasks, without their plan id (which every row shares)."""
 
     def __init__(self):
-        self.tasks, self.agencies, self.members, self.milestones = [], [], [], []  # milestones: report rows
+        self.tasks, self.leads, self.supports, self.members, self.milestones = [], [], [], [], []
 
-    def write(self, conn: sqlite3.Connection) -> None:
-        self.tasks.sort(key=lambda row: row[1])
+    def add(self, task, expanded: dict[str, list[str]], deadline_json: dict[tuple, str]) -> None:
+        members: dict[str, str] = {}
+        for lead in task.lead:
+            for member in expanded[lead]:
+                members.setdefault(member, lead)
+        per_member = any(member != via for member, via in members.items())
+        lead_codes = ",".join(task.lead)
+        self.tasks.append(
+            (task.id, task.seq, task.section, task.title, task.title_en, task.content, task.content_en,
+             task.lead_text, task.support_text, task.time_text,
+             deadline_json.get(key := tuple(task.deadline)) or deadline_json.setdefault(
+                 key, json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False)), task.note,
+             json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member),
+             lead_codes))
+        self.leads += [(task.id, code, seq) for seq, code in enumerate(task.lead, 1)]
+        self.supports += [(task.id, code, seq) for seq, code in enumerate(task.support, 1)]
+        if per_member:
+            self.members += [(task.id, member, via) for member, via in members.items()]
+        units = len(members) if per_member else 1
+        self.milestones += [(m.due.isoformat(), task.seq, seq, task.id, m.label, m.label_vi, task.title,
+                             task.title_en, lead_codes, int(per_member), m.due.toordinal(), units)
+                            for seq, m in enumerate(task.milestones, 1)]
+
+    def write(self, conn: sqlite3.Connection, plan_id: str) -> None:
+        """Insert the rows table by table, each sorted by its key (rows in key order
+        append to a b-tree instead of landing all over it); milestones go into
+        milestone_report with the state of no reports yet."""
+        plan = sql_text(plan_id)
+        self.tasks.sort()
         conn.executemany(
-            """INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
-                 support_text, time_text, deadline, note, target, per_member, lead_codes)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", self.tasks)
-        conn.executemany("INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) VALUES (?, ?, ?, ?, ?)",
-                         sorted(self.agencies))
-        conn.executemany("INSERT INTO task_members (plan_id, task_id, agency_code, via) VALUES (?, ?, ?, ?)",
-                         sorted(self.members))
-        conn.executemany(f"INSERT INTO milestone_report ({REPORT_COLUMNS}) VALUES ({', '.join('?' * 18)})",
-                         sorted(self.milestones, key=lambda row: (row[4], row[5])))
+            f"""INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
+                  support_text, time_text, deadline, note, target, per_member, lead_codes)
+                VALUES ({plan}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", self.tasks)  # noqa: S608
+        for role, rows in (("lead", self.leads), ("support", self.supports)):
+            rows.sort()
+            conn.executemany(f"INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) "  # noqa: S608
+                             f"VALUES ({plan}, ?, '{role}', ?, ?)", rows)
+        self.members.sort()
+        conn.executemany(f"INSERT INTO task_members (plan_id, task_id, agency_code, via) "  # noqa: S608
+                         f"VALUES ({plan}, ?, ?, ?)", self.members)
+        self.milestones.sort(key=lambda row: (row[3], row[4]))  # by task and label: the report's key index
+        conn.executemany(
+            f"""INSERT INTO milestone_report (due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title,
+                  title_en, lead, per_member, due_day, units, units_done, status, percent, last_on, done_on)
+                VALUES (?, {plan}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'not-started', 0, NULL, NULL)""",  # noqa: S608
+            self.milestones)
         self.__init__()
 
 
@@ -118,33 +152,14 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
         batch = _Batch()
         task_count = milestone_count = 0
         for task in plan.tasks:
-            members: dict[str, str] = {}
-            for lead in task.lead:
-                for member in expanded[lead]:
-                    members.setdefault(member, lead)
-            per_member = any(member != via for member, via in members.items())
-            batch.tasks.append(
-                (plan.id, task.id, task.seq, task.section, task.title, task.title_en, task.content, task.content_en,
-                 task.lead_text, task.support_text, task.time_text,
-                 deadline_json.get(key := tuple(task.deadline)) or deadline_json.setdefault(
-                     key, json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False)), task.note,
-                 json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member),
-                 ",".join(task.lead)))
-            batch.agencies += [(plan.id, task.id, "lead", code, seq) for seq, code in enumerate(task.lead, 1)]
-            batch.agencies += [(plan.id, task.id, "support", code, seq) for seq, code in enumerate(task.support, 1)]
-            if per_member:
-                batch.members += [(plan.id, task.id, member, via) for member, via in members.items()]
-            lead_codes, units = ",".join(task.lead), len(members) if per_member else 1
-            batch.milestones += [(m.due.isoformat(), plan.id, task.seq, seq, task.id, m.label, m.label_vi, task.title,
-                                  task.title_en, lead_codes, int(per_member), m.due.toordinal(), units, 0,
-                                  "not-started", 0, None, None) for seq, m in enumerate(task.milestones, 1)]
+            batch.add(task, expanded, deadline_json)
             task_count += 1
             milestone_count += len(task.milestones)
             if task_count % BATCH_TASKS == 0:
-                batch.write(conn)
+                batch.write(conn, plan.id)
                 if progress is not None:
                     progress(*_progress_of(plan.tasks, task_count))
-        batch.write(conn)
+        batch.write(conn, plan.id)
         if progress is not None:
             progress(1, 1)
         if conn.execute("SELECT 1 FROM events WHERE plan_id = ? LIMIT 1", (plan.id,)).fetchone():
