@@ -23,6 +23,9 @@ FORMAT = "civreform-plan/1"
 AGENCY_KINDS = ("committee", "department", "city", "district", "commune", "group", "other")
 CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+TASK_FIELDS = frozenset({"id", "section", "title", "title_en", "content", "content_en", "lead_text", "lead",
+                         "support_text", "support", "time_text", "deadline", "note", "target"})
+RULE_FIELDS = frozenset({"quarter", "half", "month", "day", "date", "year", "every", "label", "label_vi"})
 
 
 @dataclass
@@ -462,15 +465,19 @@ class _Validator:
         return mapping.lines.get(key, mapping.line)
 
     def check_keys(self, mapping: _Located, allowed: set[str], required: tuple[str, ...], what: str):
+        if not mapping.keys() <= allowed:  # (a set comparison in C: the common case costs little)
+            self._unknown_key(mapping, allowed, what)
+        for key in required:  # callers pass them in the order to report
+            if mapping.get(key) in (None, ""):
+                raise self.fail(f"{what} is missing the field {key!r}", mapping.line)
+
+    def _unknown_key(self, mapping: _Located, allowed: set[str], what: str):
         for key in mapping:
             if key not in allowed:
                 raise self.fail(
                     f"unknown field {key!r} in {what} (allowed: {', '.join(sorted(allowed))})",
                     self.line_of(mapping, key),
                 )
-        for key in required:  # callers pass them in the order to report
-            if mapping.get(key) in (None, ""):
-                raise self.fail(f"{what} is missing the field {key!r}", mapping.line)
 
     def text(self, mapping: _Located, key: str, what: str, default: str = "") -> str:
         value = mapping.get(key, default)
@@ -494,6 +501,13 @@ class _Validator:
 
     def codes(self, mapping: _Located, key: str, what: str, known: dict[str, Agency]) -> list[str]:
         value = mapping.get(key)
+        if type(value) is list or type(value) is _LocatedList:
+            try:
+                distinct = set(value)
+            except TypeError:  # an item that cannot be a code: reported below
+                distinct = None
+            if distinct is not None and len(distinct) == len(value) and known.keys() >= distinct:
+                return list(value)  # the common case: known codes, each once
         line = self.line_of(mapping, key)
         if value is None:
             return []
@@ -629,8 +643,7 @@ class _Validator:
             what = f"task {raw_id}" if raw_id is not None else f"task #{index + 1}"
             self.check_keys(
                 entry,
-                {"id", "section", "title", "title_en", "content", "content_en", "lead_text", "lead",
-                 "support_text", "support", "time_text", "deadline", "note", "target"},
+                TASK_FIELDS,
                 ("id", "content", "lead"),
                 what,
             )
@@ -696,7 +709,7 @@ class _Validator:
 
     def deadline_rule(self, rule: _Located, what: str, single: bool) -> DeadlineSpec:
         # The key keeps each value's type: 1, 1.0 and True are equal in Python but not here.
-        key = (single, *((name, value.__class__, value) for name, value in rule.items()))
+        key = (single, tuple(rule.items()), tuple(map(type, rule.values())))
         try:
             return self._rules[key]
         except (KeyError, TypeError):  # new, or holds a value that cannot be a key (then it fails below)
@@ -709,7 +722,7 @@ class _Validator:
         return spec
 
     def _deadline_rule(self, rule: _Located, what: str, single: bool) -> DeadlineSpec:
-        self.check_keys(rule, {"quarter", "half", "month", "day", "date", "year", "every", "label", "label_vi"}, (), f"{what}: deadline")
+        self.check_keys(rule, RULE_FIELDS, (), f"{what}: deadline")
         line = rule.line
         label = self.text(rule, "label", what) or None
         if not single and not label:
