@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from civreform.db import refresh_report_state, write_transaction
 from civreform.names import search_key
+from civreform.errors import PlanFileError
+from civreform import plan as plan_file
 from civreform.plan import Plan
 
 
@@ -44,6 +51,7 @@ def expand_members(plan: Plan, code: str, _seen: frozenset = frozenset()) -> lis
 
 
 BATCH_TASKS = 5000  # tasks per round of inserts: bounds memory when the tasks are streamed
+FIRST_BATCH_TASKS = 1000  # a small first batch: a worker's first rows reach the database sooner
 
 
 def sql_text(value: str) -> str:
@@ -106,6 +114,31 @@ class _Batch:
             self.milestones)
         self.__init__()
 
+    def rows(self) -> tuple:
+        return self.tasks, self.leads, self.supports, self.members, self.milestones
+
+    @classmethod
+    def of_rows(cls, rows: tuple) -> _Batch:
+        batch = cls()
+        batch.tasks, batch.leads, batch.supports, batch.members, batch.milestones = rows
+        return batch
+
+
+def task_batches(plan: Plan):
+    """The plan's tasks as batches of rows, validated as they are read: yields
+    (batch, tasks, milestones, (done, total)) every BATCH_TASKS tasks and at the end."""
+    expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
+    deadline_json: dict[tuple, str] = {}  # plans repeat a few deadlines many times
+    batch, tasks, milestones, full_at = _Batch(), 0, 0, FIRST_BATCH_TASKS
+    for task in plan.tasks:
+        batch.add(task, expanded, deadline_json)
+        tasks += 1
+        milestones += len(task.milestones)
+        if tasks == full_at:
+            yield batch, tasks, milestones, _progress_of(plan.tasks, tasks)
+            batch, full_at = _Batch(), full_at + BATCH_TASKS
+    yield batch, tasks, milestones, (1, 1)
+
 
 def _progress_of(tasks, done: int) -> tuple[int, int]:
     """(done, total) for a progress bar: tasks of a list, characters of a stream."""
@@ -114,15 +147,17 @@ def _progress_of(tasks, done: int) -> tuple[int, int]:
     return tasks.position, tasks.size
 
 
-def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResult:
+def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: LoadWorker | None = None) -> LoadResult:
     """Insert or update one plan in place. Events are never touched.
 
     The plan's own rows (agencies, tasks, milestones) are replaced by the file's;
     events keep their natural keys, so an event whose task or milestone left the
-    plan stays, and is counted as orphaned.
+    plan stays, and is counted as orphaned. With the `worker` that gave the plan,
+    that process reads and validates the tasks while this one stores them.
     """
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with write_transaction(conn):
+    batches = worker.batches() if worker is not None else task_batches(plan)
+    with closing(batches), write_transaction(conn):
         replaced = conn.execute("SELECT 1 FROM plans WHERE plan_id = ?", (plan.id,)).fetchone() is not None
         for table in ("milestone_report", "task_members", "task_agencies", "tasks", "agency_members", "agencies"):
             conn.execute(f"DELETE FROM {table} WHERE plan_id = ?", (plan.id,))  # noqa: S608 (fixed names)
@@ -147,24 +182,127 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             "INSERT INTO agency_members (plan_id, group_code, member_code) VALUES (?, ?, ?)",
             [(plan.id, a.code, m) for a in plan.agencies for m in a.members],
         )
-        expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
-        deadline_json: dict[tuple, str] = {}  # plans repeat a few deadlines many times
-        batch = _Batch()
         task_count = milestone_count = 0
-        for task in plan.tasks:
-            batch.add(task, expanded, deadline_json)
-            task_count += 1
-            milestone_count += len(task.milestones)
-            if task_count % BATCH_TASKS == 0:
-                batch.write(conn, plan.id)
-                if progress is not None:
-                    progress(*_progress_of(plan.tasks, task_count))
-        batch.write(conn, plan.id)
-        if progress is not None:
-            progress(1, 1)
+        for batch, task_count, milestone_count, done in batches:
+            batch.write(conn, plan.id)
+            if progress is not None:
+                progress(*done)
         if conn.execute("SELECT 1 FROM events WHERE plan_id = ? LIMIT 1", (plan.id,)).fetchone():
             refresh_report_state(conn, plan.id)  # a reload: reports already made count
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
         orphaned = conn.execute("SELECT count(*) FROM orphan_event_view WHERE plan_id = ?", (plan.id,)).fetchone()[0]
     return LoadResult(plan.id, plan.number, replaced, task_count, milestone_count, len(plan.agencies),
                       events_kept, orphaned)
+
+
+# ── Reading in a worker ─────────────────────────────────────────────────────
+# At 100k tasks, reading and validating the tasks and storing them each take about
+# 2 s of one core, one after the other. For a large plan file a worker process (a
+# fresh Python running civreform._load_worker: it shares nothing with this process
+# and its database) reads and validates the file, and sends the plan's head, then
+# each batch of rows, down a pipe; this process stores them meanwhile, on the other
+# core. The worker's errors come back as the same one-line PlanFileError, and the
+# transaction rolls back as for an error read here.
+
+WORKER_MODULE = "civreform._load_worker"
+
+
+class LoadWorker:
+    """A worker process reading the plan file at `path`; closing it stops it."""
+
+    def __init__(self, path: str, command: list[str] | None = None):
+        self.path = path
+        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = {**os.environ,
+               "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        self._errors = tempfile.TemporaryFile()
+        try:
+            # The worker reads the file as this process would have: streamed from the same size.
+            command = command or [sys.executable, "-m", WORKER_MODULE, path, str(plan_file.STREAM_FROM_CHARS)]
+            self._process = subprocess.Popen(command,
+                                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                             stderr=self._errors, env=env)
+        except BaseException:
+            self._errors.close()
+            raise
+
+    def __enter__(self) -> LoadWorker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        process = self._process
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+        self._errors.close()
+
+    def plan(self) -> Plan | None:
+        """The plan's head (its tasks come from batches()); raises PlanFileError for a
+        file that does not validate, and gives None when the worker ended without a
+        word (then the caller reads the file itself)."""
+        import pickle
+
+        message = self._receive()
+        if message[0] == "error":
+            raise PlanFileError(*message[1:])
+        if message[0] != "head":
+            return None
+        return pickle.loads(message[1])  # noqa: S301 (our own worker's output, through a pipe)
+
+    def batches(self):
+        """task_batches() of the file, as the worker reads it (after plan())."""
+        while True:
+            message = self._receive()
+            kind = message[0]
+            if kind == "rows":
+                _, rows, tasks, milestones, done = message
+                yield _Batch.of_rows(rows), tasks, milestones, tuple(done)
+            elif kind == "error":
+                raise PlanFileError(*message[1:])
+            elif kind == "end":
+                return
+            else:
+                raise PlanFileError(f"the worker reading the tasks stopped ({self._last_words()}); "
+                                    "nothing was stored", self.path)
+
+    def _receive(self) -> tuple:
+        """One message (see _load_worker.send); ("stopped",) when the worker ended without one."""
+        import marshal
+
+        stream = self._process.stdout
+        size = stream.read(8)
+        record = stream.read(int.from_bytes(size, "little")) if len(size) == 8 else b""
+        try:
+            message = marshal.loads(record)
+        except (EOFError, ValueError, TypeError):
+            return ("stopped",)
+        return message if isinstance(message, tuple) and message else ("stopped",)
+
+    def _last_words(self) -> str:
+        process = self._process
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        self._errors.seek(0)
+        lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {process.returncode}"
+
+
+def start_load_worker(path: str | os.PathLike) -> LoadWorker | None:
+    """A worker for a plan file large enough to be read as a stream (where its start,
+    ~0.1 s, is worth it), on a machine with a second core; else None.
+    CIVREFORM_LOAD_WORKER=0 turns it off."""
+    try:
+        large = os.stat(path).st_size >= plan_file.STREAM_FROM_CHARS
+    except OSError:
+        return None  # reading the file says what is wrong
+    if not large or (os.cpu_count() or 1) < 2 or os.environ.get("CIVREFORM_LOAD_WORKER", "1") == "0":
+        return None
+    try:
+        return LoadWorker(str(path))
+    except OSError:  # no Python to start (an embedded interpreter): read the file here
+        return None

@@ -178,12 +178,16 @@ def test_a_bad_json_plan_still_names_its_line(tmp_path):
 
 # ── Large JSON plans, read and stored one task at a time ────────────────────
 
-@pytest.fixture
-def streamed(monkeypatch):
-    """Stream every JSON plan, however small (the CLI streams from 1 MB up)."""
+@pytest.fixture(params=["read here", "read by a worker"])
+def streamed(request, monkeypatch):
+    """Stream every plan, however small (the CLI streams from 1 MB up); and through
+    the CLI, read it here or by a worker process (which the CLI starts for any plan
+    it streams): errors and what is stored must be the same either way."""
     import civreform.plan
 
-    monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)  # the worker is told it too
+    if request.param == "read here":
+        monkeypatch.setenv("CIVREFORM_LOAD_WORKER", "0")
 
 
 def test_a_streamed_json_plan_stores_what_the_yaml_plan_stores(cli, db_path, tmp_path, streamed):
