@@ -1,6 +1,7 @@
-"""The worker behind `civreform load` of a large plan: reads and validates the plan
-file named on the command line (streamed from the size given after it) and writes its batches of rows to stdout, one
-message each (see loading.worker_batches). Not a command for people."""
+"""The worker behind `civreform load` of a large plan (see loading.LoadWorker): reads
+and validates the plan file named on its command line, streamed from the size given
+after it, and writes the plan's head and then its batches of rows to stdout, one
+message each. Not a command for people."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def main(path: str, stream_from_chars: int) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The worker's entry point: `run()` with the file and the streaming size as arguments."""
     # Ctrl-C reaches the whole process group: the command rolls back and stops this
     # worker itself; a worker whose reader has gone ends at its next write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -198,30 +198,29 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: Load
 # ── Reading in a worker ─────────────────────────────────────────────────────
 # At 100k tasks, reading and validating the tasks and storing them each take about
 # 2 s of one core, one after the other. For a large plan file a worker process (a
-# fresh Python running civreform._load_worker: it shares nothing with this process
+# fresh Python running civreform._load_worker.run(): it shares nothing with this process
 # and its database) reads and validates the file, and sends the plan's head, then
 # each batch of rows, down a pipe; this process stores them meanwhile, on the other
 # core. The worker's errors come back as the same one-line PlanFileError, and the
 # transaction rolls back as for an error read here.
-
-WORKER_MODULE = "civreform._load_worker"
-
 
 class LoadWorker:
     """A worker process reading the plan file at `path`; closing it stops it."""
 
     def __init__(self, path: str, command: list[str] | None = None):
         self.path = path
+        # The very civreform this is, whatever the current folder holds (-P: no folder
+        # of the command line on the path; the package's folder only while civreform
+        # itself is imported); told to read the file as this process would have:
+        # streamed from the same size.
         package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = {**os.environ,
-               "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        start = (f"import sys; sys.path.insert(0, {package_root!r}); import civreform; del sys.path[0]; "
+                 "from civreform._load_worker import run; run()")
         self._errors = tempfile.TemporaryFile()
         try:
-            # The worker reads the file as this process would have: streamed from the same size.
-            command = command or [sys.executable, "-m", WORKER_MODULE, path, str(plan_file.STREAM_FROM_CHARS)]
-            self._process = subprocess.Popen(command,
-                                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                             stderr=self._errors, env=env)
+            self._process = subprocess.Popen(
+                command or [sys.executable, "-P", "-c", start, path, str(plan_file.STREAM_FROM_CHARS)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors)
         except BaseException:
             self._errors.close()
             raise
