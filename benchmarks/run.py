@@ -6,7 +6,9 @@
 For each size it generates a realistic plan (benchmarks/generate.py), times
 `civreform load`, adds progress events, then times `overdue` and `upcoming`
 (CSV) and `record`, each in a fresh process, reporting the median wall time and
-the peak memory (max RSS) of that process. Where Debian's `taskwarrior` is
+the peak memory (max RSS) of that process (for a load with its worker process,
+the larger of the two, as wait4 reports it; one more load is polled for both and
+their sum). Where Debian's `taskwarrior` is
 installed, it imports the same tasks into Taskwarrior and times `task overdue`,
 `task add` and the import side by side. Not part of the test suite.
 """
@@ -45,6 +47,41 @@ def measure(command: list[str], env: dict, cwd: Path | None = None, stdin=None) 
     return wall, usage.ru_maxrss / 1024, lines
 
 
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def tree_memory(command: list[str], env: dict) -> dict:
+    """Memory of a command and of the processes it starts (the load's worker), polled
+    every 10 ms from /proc (Linux): each process's own peak (its VmHWM, last seen
+    just before it ended) and the peak of their sum. A run of its own: polling costs
+    time, so timed runs do not poll."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    own_peak: dict[int, int] = {}
+    sum_peak = 0
+    while process.poll() is None:
+        try:
+            children = [int(pid) for pid in
+                        Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
+        except (OSError, ValueError):
+            children = []
+        total = 0
+        for pid in [process.pid, *children]:
+            total += _status_kib(pid, "VmRSS")
+            own_peak[pid] = max(own_peak.get(pid, 0), _status_kib(pid, "VmHWM"))
+        sum_peak = max(sum_peak, total)
+        time.sleep(0.01)
+    workers = [kib for pid, kib in own_peak.items() if pid != process.pid]
+    return {"command_mib": own_peak.get(process.pid, 0) / 1024, "worker_mib": max(workers, default=0) / 1024,
+            "sum_mib": sum_peak / 1024}
+
+
 def repeated(command: list[str], env: dict, repeat: int, cwd: Path | None = None) -> dict:
     measure(command, env, cwd)  # warm-up, not counted: file cache and bytecode as in everyday use
     runs = [measure(command, env, cwd) for _ in range(repeat)]
@@ -78,15 +115,27 @@ def bench_size(tasks: int, events_per_task: int, repeat: int, work: Path) -> dic
     helper(f"from pathlib import Path; from benchmarks.generate import write_plan; "
            f"write_plan(Path({str(plan_json)!r}), 'gen-{tasks}', {tasks}, seed={tasks})")
     json_env = {**env, "CIVREFORM_DB": str(folder / "json.db")}
-    measure(civreform("load"), json_env)
-    json_wall, json_mib, _ = measure(civreform("load", str(plan_json)), json_env)
+    json_runs, json_memory = [], None
+    for index in range(repeat + 2):  # each into a new database holding the bundled plan; the first uncounted,
+        # the last one polled for memory
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{folder / 'json.db'}{suffix}").unlink(missing_ok=True)
+        measure(civreform("load"), json_env)
+        if index == repeat + 1 and sys.platform == "linux":
+            json_memory = tree_memory(civreform("load", str(plan_json)), json_env)
+        elif index <= repeat:
+            json_runs.append(measure(civreform("load", str(plan_json)), json_env))
+    json_runs = json_runs[1:]
+    json_wall, json_mib = statistics.median(r[0] for r in json_runs), max(r[1] for r in json_runs)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{folder / 'json.db'}{suffix}").unlink(missing_ok=True)
     events = int(helper(f"from pathlib import Path; from benchmarks.generate import add_events; "
                         f"print(add_events(Path({str(db)!r}), {tasks * events_per_task}, seed={tasks}))"))
     os.sync()  # the 1M-event setup leaves dirty pages; let them reach the disk before timing reads
     results = {"tasks": tasks, "events": events, "load_s": load_wall, "load_peak_mib": load_mib,
-               "load_json_s": json_wall, "load_json_peak_mib": json_mib,
+               "load_json_s": json_wall, "load_json_min_s": min(r[0] for r in json_runs),
+               "load_json_max_s": max(r[0] for r in json_runs), "load_json_peak_mib": json_mib,
+               "load_json_memory": json_memory,
                "plan_mib": plan.stat().st_size / 2**20}
     results["overdue_csv"] = repeated(civreform("overdue", "--as-of", AS_OF, "--format", "csv"), env, repeat)
     results["overdue_today_csv"] = repeated(civreform("overdue", "--format", "csv"), env, repeat)
@@ -141,17 +190,25 @@ def bench_taskwarrior(db: Path, folder: Path, repeat: int) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| tasks | events | load YAML s (MiB) | load JSON s (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
+    lines = ["| tasks | events | load YAML s (MiB) | load JSON s, median (fastest–slowest) (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
              "upcoming csv s (MiB, rows) | overdue table s | record s (MiB) |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r['tasks']:,} | {r['events']:,} | {r['load_s']:.2f} ({r['load_peak_mib']:.0f}) | "
-            f"{r['load_json_s']:.2f} ({r['load_json_peak_mib']:.0f}) | "
+            f"{r['load_json_s']:.2f} ({r['load_json_min_s']:.2f}–{r['load_json_max_s']:.2f}) ({r['load_json_peak_mib']:.0f}) | "
             f"{r['overdue_csv']['median_s']:.2f} ({r['overdue_csv']['peak_mib']:.0f}, {r['overdue_csv']['lines'] - 1:,}) | "
             f"{r['overdue_today_csv']['median_s']:.2f} ({r['overdue_today_csv']['lines'] - 1:,}) | "
             f"{r['upcoming_csv']['median_s']:.2f} ({r['upcoming_csv']['peak_mib']:.0f}, {r['upcoming_csv']['lines'] - 1:,}) | "
             f"{r['overdue_table']['median_s']:.2f} | {r['record']['median_s']:.3f} ({r['record']['peak_mib']:.0f}) |")
+    polled = [r for r in results if r.get("load_json_memory")]
+    if polled:
+        lines += ["", "Memory of one more JSON load, polled from /proc: each process's peak, and the peak of their sum:",
+                  "", "| tasks | command MiB | worker MiB | together MiB |", "|---:|---:|---:|---:|"]
+        for r in polled:
+            memory = r["load_json_memory"]
+            lines.append(f"| {r['tasks']:,} | {memory['command_mib']:.0f} | {memory['worker_mib']:.0f} | "
+                         f"{memory['sum_mib']:.0f} |")
     if any("taskwarrior" in r for r in results):
         lines += ["", "Taskwarrior on the same milestones (one task each):", "",
                   "| tasks | import s (MiB) | task overdue s (MiB, lines) | task add s (MiB) |", "|---:|---:|---:|---:|"]
