@@ -65,6 +65,7 @@ class _Batch:
 
     def __init__(self):
         self.tasks, self.leads, self.supports, self.members, self.milestones = [], [], [], [], []
+        self.in_key_order = False
 
     def add(self, task, expanded: dict[str, list[str]], deadline_json: dict[tuple, str]) -> None:
         members: dict[str, str] = {}
@@ -90,23 +91,20 @@ class _Batch:
                             for seq, m in enumerate(task.milestones, 1)]
 
     def write(self, conn: sqlite3.Connection, plan_id: str) -> None:
-        """Insert the rows table by table, each sorted by its key (rows in key order
+        """Insert the rows table by table, each in key order (rows in key order
         append to a b-tree instead of landing all over it); milestones go into
         milestone_report with the state of no reports yet."""
         plan = sql_text(plan_id)
-        self.tasks.sort()
+        self.rows()
         conn.executemany(
             f"""INSERT INTO tasks (plan_id, task_id, seq, section, title, title_en, content, content_en, lead_text,
                   support_text, time_text, deadline, note, target, per_member, lead_codes)
                 VALUES ({plan}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", self.tasks)  # noqa: S608
         for role, rows in (("lead", self.leads), ("support", self.supports)):
-            rows.sort()
             conn.executemany(f"INSERT INTO task_agencies (plan_id, task_id, role, agency_code, seq) "  # noqa: S608
                              f"VALUES ({plan}, ?, '{role}', ?, ?)", rows)
-        self.members.sort()
         conn.executemany(f"INSERT INTO task_members (plan_id, task_id, agency_code, via) "  # noqa: S608
                          f"VALUES ({plan}, ?, ?, ?)", self.members)
-        self.milestones.sort(key=lambda row: (row[3], row[4]))  # by task and label: the report's key index
         conn.executemany(
             f"""INSERT INTO milestone_report (due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title,
                   title_en, lead, per_member, due_day, units, units_done, status, percent, last_on, done_on)
@@ -115,12 +113,21 @@ class _Batch:
         self.__init__()
 
     def rows(self) -> tuple:
+        """The rows, each list sorted by its table's key (a worker sorts them: its
+        reader has the more work to do)."""
+        if not self.in_key_order:
+            for rows in (self.tasks, self.leads, self.supports, self.members):
+                rows.sort()
+            self.milestones.sort(key=lambda row: (row[3], row[4]))  # by task and label: the report's key index
+            self.in_key_order = True
         return self.tasks, self.leads, self.supports, self.members, self.milestones
 
     @classmethod
     def of_rows(cls, rows: tuple) -> _Batch:
+        """A batch of rows() that another process sorted."""
         batch = cls()
         batch.tasks, batch.leads, batch.supports, batch.members, batch.milestones = rows
+        batch.in_key_order = True
         return batch
 
 
