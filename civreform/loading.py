@@ -162,6 +162,8 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: Load
     plan stays, and is counted as orphaned. With the `worker` that gave the plan,
     that process reads and validates the tasks while this one stores them.
     """
+    from civreform.reports import orphan_groups
+
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     batches = worker.batches() if worker is not None else task_batches(plan)
     with closing(batches), write_transaction(conn):
@@ -197,7 +199,7 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: Load
         if conn.execute("SELECT 1 FROM events WHERE plan_id = ? LIMIT 1", (plan.id,)).fetchone():
             refresh_report_state(conn, plan.id)  # a reload: reports already made count
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
-        orphaned = conn.execute("SELECT count(*) FROM orphan_event_view WHERE plan_id = ?", (plan.id,)).fetchone()[0]
+        orphaned = sum(group[3] for group in orphan_groups(conn, plan.id))
     return LoadResult(plan.id, plan.number, replaced, task_count, milestone_count, len(plan.agencies),
                       events_kept, orphaned)
 

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from civreform import reports
 from civreform.db import (
     SCHEMA_VERSION,
     Database,
@@ -40,8 +41,7 @@ def check(database: Database, repair: bool = False) -> CheckReport:
     report.lines.append(f"plans: {len(plans)}")
     for plan_id, number, tasks, events in plans:
         report.lines.append(f"  {plan_id} ({number}): {tasks} tasks, {events} progress events")
-    orphans = conn.execute("SELECT plan_id, task_id, milestone, count(*) FROM orphan_event_view "
-                           "GROUP BY plan_id, task_id, milestone ORDER BY plan_id, task_id, milestone").fetchall()
+    orphans = reports.orphan_groups(conn)
     total = sum(row[3] for row in orphans)
     report.lines.append(f"orphaned progress events: {total}")
     for plan_id, task_id, milestone, count in orphans:

@@ -154,6 +154,33 @@ def test_ongoing_task_progress(cli, loaded):
 
 # ── reloads never lose progress ──────────────────────────────────────────────
 
+def test_orphans_of_every_kind_are_counted_as_the_view_lists_them(cli, loaded, db_path, tmp_path):
+    from civreform import reports
+
+    cli("record", "16", "--status", "in-progress", "--on", "2013-10-01")  # ongoing: milestone ''
+    cli("record", "1", "--status", "done", "--agency", "hai-hau", "--on", "2013-12-20")  # milestone 2013
+    cli("record", "22", "--status", "in-progress", "--on", "2013-11-01")
+    cli("record", "22", "--status", "done", "--on", "2013-12-01")
+    cli("record", "21", "--status", "done", "--on", "2013-09-15")  # stays in the plan
+    text = copy_plan(tmp_path).read_text(encoding="utf-8")
+    edited = text[:text.index('  - id: "22"')] + text[text.index("  # ── Section IV"):]  # task 22 goes
+    task_16 = edited.index('  - id: "16"')
+    edited = edited[:task_16] + edited[task_16:].replace("deadline: ongoing", "deadline: {quarter: IV, year: 2014}", 1)
+    edited = edited.replace("deadline: {quarter: IV, every: year}", "deadline: {quarter: IV, year: 2015}", 1)
+    path = tmp_path / "edited.yaml"
+    path.write_text(edited, encoding="utf-8")
+    assert "4 progress event(s) belong to tasks or milestones no longer in" in cli("load", path).stderr
+    conn = sqlite3.connect(db_path)
+    from_view = conn.execute("SELECT plan_id, task_id, milestone, count(*) FROM orphan_event_view "
+                             "GROUP BY plan_id, task_id, milestone ORDER BY plan_id, task_id, milestone").fetchall()
+    assert reports.orphan_groups(conn) == from_view == [
+        ("nd-55-2013", "1", "2013", 1), ("nd-55-2013", "16", "", 1), ("nd-55-2013", "22", "main", 2)]
+    assert reports.orphan_groups(conn, "nd-55-2013") == from_view and reports.orphan_groups(conn, "other") == []
+    conn.close()
+    check = cli("check", expect=3).stdout
+    assert "orphaned progress events: 4" in check and "task 16 milestone -: 1 event(s)" in check
+
+
 def test_reloading_the_same_and_an_edited_plan_keeps_every_event(cli, loaded, db_path, tmp_path):
     cli("record", "21", "--status", "done", "--on", "2013-09-15")
     cli("record", "1", "--status", "done", "--agency", "hai-hau", "--on", "2013-12-20")
