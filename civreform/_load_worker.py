@@ -20,12 +20,12 @@ def send(out, message: tuple) -> None:
 
 
 def main(path: str, stream_from_chars: int) -> int:
-    from civreform import plan as plan_file
+    from civreform import plan as plan_module
     from civreform.errors import PlanFileError
     from civreform.loading import task_batches
     from civreform.plan import read_plan_file
 
-    plan_file.STREAM_FROM_CHARS = stream_from_chars
+    plan_module.STREAM_FROM_CHARS = stream_from_chars
 
     out = sys.stdout.buffer
     try:

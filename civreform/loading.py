@@ -12,10 +12,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from civreform import plan as plan_module
 from civreform.db import refresh_report_state, write_transaction
-from civreform.names import search_key
 from civreform.errors import PlanFileError
-from civreform import plan as plan_file
+from civreform.names import search_key
 from civreform.plan import Plan
 
 
@@ -133,7 +133,8 @@ class _Batch:
 
 def task_batches(plan: Plan):
     """The plan's tasks as batches of rows, validated as they are read: yields
-    (batch, tasks, milestones, (done, total)) every BATCH_TASKS tasks and at the end."""
+    (batch, tasks so far, milestones so far, (done, total)) after the first
+    FIRST_BATCH_TASKS tasks, then every BATCH_TASKS, and at the end."""
     expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
     deadline_json: dict[tuple, str] = {}  # plans repeat a few deadlines many times
     batch, tasks, milestones, full_at = _Batch(), 0, 0, FIRST_BATCH_TASKS
@@ -228,7 +229,7 @@ class LoadWorker:
         self._errors = tempfile.TemporaryFile()
         try:
             self._process = subprocess.Popen(
-                command or [sys.executable, "-P", "-c", start, path, str(plan_file.STREAM_FROM_CHARS)],
+                command or [sys.executable, "-P", "-c", start, path, str(plan_module.STREAM_FROM_CHARS)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors)
         except BaseException:
             self._errors.close()
@@ -305,7 +306,7 @@ def start_load_worker(path: str | os.PathLike) -> LoadWorker | None:
     ~0.1 s, is worth it), on a machine with a second core; else None.
     CIVREFORM_LOAD_WORKER=0 turns it off."""
     try:
-        large = os.stat(path).st_size >= plan_file.STREAM_FROM_CHARS
+        large = os.stat(path).st_size >= plan_module.STREAM_FROM_CHARS
     except OSError:
         return None  # reading the file says what is wrong
     if not large or (os.cpu_count() or 1) < 2 or os.environ.get("CIVREFORM_LOAD_WORKER", "1") == "0":
