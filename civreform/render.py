@@ -171,9 +171,14 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
     from rich.text import Text
 
     console = make_console()
-    # Light rules and no outer edge: an 80-column pipe still fits the columns that matter.
-    table = Table(title=Text(title) if title else None, title_justify="left", box=box.SIMPLE_HEAD,
-                  show_edge=False, pad_edge=False, collapse_padding=True)
+    # No outer edge, one space between columns, and a rule under each header as wide
+    # as its column (which shows where "Days late" ends and "Lead" begins): an
+    # 80-column pipe still fits the columns that matter. No cell padding either:
+    # Rich wraps every padded cell in a Padding of its own, which was a quarter of
+    # the time of a 34-row table.
+    rules_under_headers = box.Box("    \n    \n ─  \n    \n    \n    \n    \n    \n")
+    table = Table(title=Text(title) if title else None, title_justify="left", box=rules_under_headers,
+                  show_edge=False, padding=0)
     for key, header in columns:
         if key.lstrip("_") in LONG_TEXT_COLUMNS:
             table.add_column(Text(header), overflow="fold", ratio=2)

@@ -89,6 +89,18 @@ def test_bom_for_excel(cli, loaded):
     assert not cli("overdue", "--as-of", "2014-01-01", "--format", "csv").stdout.startswith("\ufeff")
 
 
+def test_a_table_rules_each_header_and_lines_its_columns_up(cli, loaded):
+    lines = cli("overdue", "--as-of", "2014-01-01").stdout.splitlines()  # COLUMNS=200 in tests
+    headers, rules, first = lines[1], lines[2], lines[3]
+    starts = [m.start() for m in re.finditer(r"─+", rules)]
+    assert len(starts) == 8 and set(rules) == {"─", " "}
+    # Each rule starts where its header starts, and where the column's cells start.
+    assert [headers[start - 1] if start else " " for start in starts] == [" "] * 8
+    assert all(headers[start] != " " for start in starts)
+    assert all(first[start] != " " and (start == 0 or first[start - 1] == " ") for start in starts[:4])
+    assert headers.split()[:4] == ["Task", "Milestone", "Due", "Days"]
+
+
 MARKUP = ["[bold red]urgent[/]", "[link=http://x]y[/link]", "Budget [/] review", ":fire: now"]
 
 
