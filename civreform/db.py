@@ -397,12 +397,20 @@ def current_state_differences(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def rebuild_current_state(conn: sqlite3.Connection) -> None:
-    """Work the current-state tables out again from the events, in one transaction."""
+    """Work the current-state tables out again from the events, in one transaction;
+    and milestone_report's copies of its tasks' columns from the tasks (the rest of
+    a report row is the milestone itself, which nothing else holds since 0005)."""
     with write_transaction(conn):
         conn.execute("DELETE FROM unit_now")
         conn.execute("DELETE FROM milestone_now")
         conn.execute(f"INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS}")  # noqa: S608
         conn.execute(f"INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS}")  # noqa: S608
+        conn.execute("""UPDATE milestone_report SET (task_seq, title, title_en, lead, per_member) = (
+            SELECT t.seq, t.title, t.title_en, t.lead_codes, t.per_member FROM tasks t
+            WHERE t.plan_id = milestone_report.plan_id AND t.task_id = milestone_report.task_id),
+          due_day = CAST(julianday(due) - 1721424.5 AS INTEGER)
+          WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id = milestone_report.plan_id
+                          AND t.task_id = milestone_report.task_id)""")
         refresh_report_state(conn)
 
 

@@ -174,6 +174,8 @@ def test_check_finds_and_repairs_a_current_state_that_disagrees(cli, loaded):
     conn = open_database(loaded).conn
     conn.execute("UPDATE unit_now SET status = 'done'")  # what a bug or a hand edit could leave
     conn.execute("UPDATE milestone_report SET status = 'done' WHERE task_id = '1'")
+    # the report's copies of its task's columns, too
+    conn.execute("UPDATE milestone_report SET title = 'edited', lead = 'x', due_day = 0 WHERE task_id = '2'")
     conn.close()
     broken = cli("check", expect=3)
     assert "current state: FAILED" in broken.stdout and "check --repair" in broken.stdout
@@ -181,6 +183,8 @@ def test_check_finds_and_repairs_a_current_state_that_disagrees(cli, loaded):
     assert "current state: agrees with the progress events" in cli("check").stdout
     overdue = cli.json("overdue", "--as-of", "2014-01-01")
     assert {row["task"] for row in overdue} >= {"1"} and "21" not in {row["task"] for row in overdue}
+    task_2 = next(row for row in overdue if row["task"] == "2")
+    assert task_2["title"] != "edited" and task_2["lead"] == ["snv"] and task_2["days_overdue"] == 1
 
 
 def test_reloading_the_plan_keeps_the_report_table_in_step(cli, loaded, tmp_path):
