@@ -178,16 +178,19 @@ def test_a_bad_json_plan_still_names_its_line(tmp_path):
 
 # ── Large JSON plans, read and stored one task at a time ────────────────────
 
-@pytest.fixture(params=["read here", "read by a worker"])
+@pytest.fixture(params=["read here", "read here, 5 bytes at a time", "read by a worker"])
 def streamed(request, monkeypatch):
     """Stream every plan, however small (the CLI streams from 1 MB up); and through
-    the CLI, read it here or by a worker process (which the CLI starts for any plan
-    it streams): errors and what is stored must be the same either way."""
+    the CLI, read it here (also through a window of 5 bytes, so that values, UTF-8
+    characters and lines are cut at every place) or by a worker process (which the
+    CLI starts for any plan it streams): errors and what is stored must be the same."""
     import civreform.plan
 
     monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)  # the worker is told it too
-    if request.param == "read here":
+    if request.param != "read by a worker":
         monkeypatch.setenv("CIVREFORM_LOAD_WORKER", "0")
+    if request.param == "read here, 5 bytes at a time":
+        monkeypatch.setattr(civreform.plan, "WINDOW_CHARS", 5)
 
 
 def test_a_streamed_json_plan_stores_what_the_yaml_plan_stores(cli, db_path, tmp_path, streamed):
@@ -219,6 +222,8 @@ def test_a_generated_plan_streams_in_batches_and_checks_clean(cli, tmp_path, str
     # keys after the task array are only met once every task is stored
     (lambda d: d.update(format=d.pop("format") and "civreform-plan/9"), "unknown format"),
     (lambda d: d.update(extra=1), "unknown field 'extra'"),
+    # a number longer than the window: read whole, or it would end where the window ends
+    (lambda d: d.update(extra=12345678901234567890), "unknown field 'extra'"),
 ])
 def test_a_bad_task_late_in_a_streamed_plan_rolls_the_whole_load_back(cli, db_path, tmp_path, streamed, edit, problem):
     cli("load")
@@ -268,6 +273,32 @@ def test_json_syntax_errors_in_a_streamed_plan(cli, db_path, tmp_path, streamed)
         result = cli("load", str(path), expect=3)
         assert "JSON syntax error" in result.stderr, name
         assert snapshot(db_path) == before, name
+
+
+def test_a_byte_that_is_not_utf8_late_in_a_streamed_plan_is_named_and_stores_nothing(cli, db_path, tmp_path,
+                                                                                    streamed):
+    cli("load")
+    before = snapshot(db_path)
+    data = _as_json(tmp_path).read_bytes()
+    at = data.rindex("Sở".encode("utf-8"))  # a Vietnamese word near the end
+    path = tmp_path / "latin1.json"
+    path.write_bytes(data[:at] + b"S\xf6" + data[at + len("Sở".encode("utf-8")):])
+    result = cli("load", str(path), expect=3)
+    assert result.stderr == f"civreform: {path}: not UTF-8 text (byte {at + 1})\n"
+    assert snapshot(db_path) == before
+
+
+def test_the_window_counts_bytes_across_a_character_cut_in_two(tmp_path, monkeypatch):
+    import civreform.plan
+
+    monkeypatch.setattr(civreform.plan, "WINDOW_CHARS", 3)
+    path = tmp_path / "cut.json"
+    path.write_bytes(b"ab" + "ở".encode("utf-8") + b"\xff")  # the first piece ends inside "ở" (3 bytes)
+    window = civreform.plan._TextWindow(path.open("rb"), str(path))
+    assert window.more() and window.text == "ab"
+    with pytest.raises(PlanFileError, match=r"not UTF-8 text \(byte 5\)"):
+        window.more()
+    window.close()
 
 
 def test_tasks_before_agencies_are_read_whole(tmp_path, streamed):
