@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -172,10 +172,11 @@ def read_plan_file(path: str | Path, stream: bool = False) -> Plan:
             if plan is not None:
                 return plan  # its tasks read on from the window, which closes at their end
             window.close()
+            if not is_json:
+                plan = _stream_yaml_plan(path, name)
+                if plan is not None:
+                    return plan
             text = path.read_text(encoding="utf-8-sig")
-            plan = None if is_json else _stream_yaml_plan(text, name)
-            if plan is not None:
-                return plan
         else:
             text = path.read_text(encoding="utf-8-sig")
     return parse_plan_text(text, name)
@@ -469,13 +470,30 @@ def _yaml_errors(name: str):
         if error.context and error.context_mark and error.problem_mark:
             problem += f" ({error.context} that starts on line {error.context_mark.line + 1})"
         raise PlanFileError(f"YAML syntax error: {problem}", name, mark.line + 1 if mark else None) from None
+    except yaml.reader.ReaderError as error:  # a character YAML refuses; or, where libyaml reads
+        bad = _first_bad_byte(name)             # the file itself, a byte that is not UTF-8
+        if bad is not None:
+            raise PlanFileError(f"not UTF-8 text (byte {bad})", name) from None
+        raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
     except yaml.YAMLError as error:
-        raise PlanFileError(f"YAML error: {error}", name) from None
+        raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
     except RecursionError:
         raise PlanFileError("YAML nested too deeply", name) from None
 
 
-def _stream_yaml_plan(text: str, name: str) -> Plan | None:
+def _first_bad_byte(name: str) -> int | None:
+    """Where the file at `name` stops being UTF-8, counted as Python counts it (libyaml
+    names the byte after a cut-short character); None when it cannot be read again."""
+    try:
+        Path(name).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return error.start
+    except OSError:
+        return None
+    return None
+
+
+def _stream_yaml_plan(path: Path, name: str) -> Plan | None:
     """A YAML plan whose tasks are composed and checked one at a time (PyYAML would
     otherwise build the whole document first: 1.5 GiB for 100,000 tasks). libyaml
     parses; PyYAML's own Composer, run on this loader, builds one node at a time.
@@ -486,43 +504,56 @@ def _stream_yaml_plan(text: str, name: str) -> Plan | None:
     loader_class = _make_loader()
     for method in ("compose_node", "compose_scalar_node", "compose_sequence_node", "compose_mapping_node"):
         setattr(loader_class, method, getattr(yaml.composer.Composer, method))
-    loader = loader_class(text)
+    # libyaml reads the file itself, a piece at a time (and its UTF-8, with or without a BOM).
+    handle = path.open("rb")
+    loader = loader_class(handle)
     loader.anchors = {}
 
     def node_value():
         node = loader.compose_node(None, None)
         return loader.construct_document(node), node.start_mark.line + 1
 
-    with _yaml_errors(name):
-        loader.get_event(), loader.get_event()  # stream start, document start
-        if not loader.check_event(events.MappingStartEvent):
-            return None
-        loader.get_event()
-        root = _Located()
-        root.line, root.lines = 1, {}
-        while True:
-            if loader.check_event(events.MappingEndEvent):
-                return None  # no tasks: the whole-document path says what is wrong
-            key, line = node_value()
-            if not isinstance(key, str) or key in root:
+    def read_root() -> _Located | None:
+        with _yaml_errors(name):
+            loader.get_event(), loader.get_event()  # stream start, document start
+            if not loader.check_event(events.MappingStartEvent):
                 return None
-            if key == "tasks":
-                if "plan" not in root or "agencies" not in root or not loader.check_event(events.SequenceStartEvent):
+            loader.get_event()
+            root = _Located()
+            root.line, root.lines = 1, {}
+            while True:
+                if loader.check_event(events.MappingEndEvent):
+                    return None  # no tasks: the whole-document path says what is wrong
+                key, line = node_value()
+                if not isinstance(key, str) or key in root:
                     return None
+                if key == "tasks":
+                    if "plan" not in root or "agencies" not in root or not loader.check_event(
+                            events.SequenceStartEvent):
+                        return None
+                    root.lines[key] = line
+                    return root
+                root[key], _line = node_value()
                 root.lines[key] = line
-                break
-            root[key], _line = node_value()
-            root.lines[key] = line
+
+    try:
+        root = read_root()
+    except BaseException:
+        handle.close()
+        raise
+    if root is None:
+        handle.close()
+        return None
 
     def read_tasks(stream: TaskStream):
-        with _yaml_errors(name):
+        with closing(handle), _yaml_errors(name):
             loader.get_event()  # sequence start
             if loader.check_event(events.SequenceEndEvent):
                 raise PlanFileError("tasks must be a non-empty list", name, root.lines["tasks"])
             while not loader.check_event(events.SequenceEndEvent):
                 item, line = node_value()
                 yield item, line
-                stream.position = loader.peek_event().start_mark.index
+                stream.position = handle.tell()  # bytes libyaml has read
             loader.get_event()
             rest = _Located()
             rest.line, rest.lines = 1, {}
@@ -537,7 +568,7 @@ def _stream_yaml_plan(text: str, name: str) -> Plan | None:
                 raise PlanFileError("a plan file holds one YAML document", name, loader.peek_event().start_mark.line + 1)
         return rest
 
-    return _streamed_plan(name, root, len(text), read_tasks)
+    return _streamed_plan(name, root, os.fstat(handle.fileno()).st_size, read_tasks)
 
 
 # ── Validation ──────────────────────────────────────────────────────────────

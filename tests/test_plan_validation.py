@@ -288,6 +288,22 @@ def test_a_byte_that_is_not_utf8_late_in_a_streamed_plan_is_named_and_stores_not
     assert snapshot(db_path) == before
 
 
+def test_a_byte_that_is_not_utf8_late_in_a_streamed_yaml_plan_is_one_line(cli, db_path, tmp_path, streamed,
+                                                                          monkeypatch):
+    import civreform.plan
+
+    monkeypatch.setattr(civreform.plan, "WINDOW_CHARS", 100)  # the file's type is told from its start only
+    cli("load")
+    before = snapshot(db_path)
+    data = PLAN.read_bytes()
+    at = data.rindex("Sở".encode("utf-8"))
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(data[:at] + b"S\xf6" + data[at + len("Sở".encode("utf-8")):])
+    result = cli("load", str(path), expect=3)
+    assert result.stderr == f"civreform: {path}: not UTF-8 text (byte {at + 1})\n"
+    assert snapshot(db_path) == before
+
+
 def test_the_window_counts_bytes_across_a_character_cut_in_two(tmp_path, monkeypatch):
     import civreform.plan
 
