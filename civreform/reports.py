@@ -371,12 +371,18 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
         if not conn.in_transaction:
             conn.execute("BEGIN")
             began = True
-        # Each cursor read through a generator of its own: heapq.merge, when closed early,
-        # would close a bare cursor, and on a connection already closed that raises.
-        current, worked_out = ((row for row in conn.execute(sql, params)) for sql in queries)
-        rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[1], r[14], r[15]))
-        if limit is not None:
-            rows = islice(rows, limit)
+        if conn.execute("SELECT 1 FROM events INDEXED BY events_by_day WHERE happened_on > :as_of LIMIT 1",
+                        params).fetchone() is None:
+            # No report is dated after :as_of (a report as of today, say): every row
+            # is current, and there is nothing to work out or merge.
+            rows = (row for row in conn.execute(queries[0], params))
+        else:
+            # Each cursor read through a generator of its own: heapq.merge, when closed early,
+            # would close a bare cursor, and on a connection already closed that raises.
+            current, worked_out = ((row for row in conn.execute(sql, params)) for sql in queries)
+            rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[1], r[14], r[15]))
+            if limit is not None:
+                rows = islice(rows, limit)
     else:
         rows = conn.execute(queries[0], params)
     try:
