@@ -49,6 +49,22 @@ def resolve_db_path(option: str | None) -> tuple[Path, bool]:
     return default_db_path(), True
 
 
+def _split_sql(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.splitlines():
+        if not current and (not line.strip() or line.strip().startswith("--")):
+            continue
+        current.append(line)
+        candidate = "\n".join(current)
+        if sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            current = []
+    if current and "\n".join(current).strip():
+        statements.append("\n".join(current))
+    return statements
+
+
 # ── Migrations ──────────────────────────────────────────────────────────────
 # Forward only, never drop-and-recreate. Each step is SQL run in the same
 # transaction as the record that it ran (sqlite-utils' Migrations) and as the
@@ -422,26 +438,22 @@ def rebuild_current_state(conn: sqlite3.Connection) -> None:
 # table, so that the view starts from the plan's milestones. Views and the trigger
 # name the old tables: with legacy_alter_table on, a rename leaves those names as
 # they are, and they then find the new tables.
-COMPACT_LINKS_V5 = """
-CREATE TABLE task_agencies_v5 (
-    plan_id     TEXT NOT NULL,
-    task_id     TEXT NOT NULL,
-    role        TEXT NOT NULL CHECK (role IN ('lead', 'support')),
-    agency_code TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    PRIMARY KEY (plan_id, task_id, role, agency_code)
-) WITHOUT ROWID;
+def _without_rowid(table: str) -> str:
+    """`table` as migration 0001 made it (same columns, checks and key), named
+    <table>_v5 and stored WITHOUT ROWID."""
+    create = next(statement for statement in _split_sql(SCHEMA_V1)
+                  if statement.startswith(f"CREATE TABLE {table} ("))
+    return create.replace(f"CREATE TABLE {table} (", f"CREATE TABLE {table}_v5 (", 1).rstrip(";\n ") + \
+        " WITHOUT ROWID;"
+
+
+COMPACT_LINKS_V5 = f"""
+{_without_rowid("task_agencies")}
 INSERT INTO task_agencies_v5 SELECT plan_id, task_id, role, agency_code, seq FROM task_agencies;
 DROP TABLE task_agencies;
 ALTER TABLE task_agencies_v5 RENAME TO task_agencies;
 CREATE INDEX task_agencies_by_agency ON task_agencies (plan_id, agency_code, role);
-CREATE TABLE task_members_v5 (
-    plan_id     TEXT NOT NULL,
-    task_id     TEXT NOT NULL,
-    agency_code TEXT NOT NULL,
-    via         TEXT NOT NULL,
-    PRIMARY KEY (plan_id, task_id, agency_code)
-) WITHOUT ROWID;
+{_without_rowid("task_members")}
 INSERT INTO task_members_v5 SELECT plan_id, task_id, agency_code, via FROM task_members;
 DROP TABLE task_members;
 ALTER TABLE task_members_v5 RENAME TO task_members;
@@ -487,22 +499,6 @@ def _migration_set():
 
         migrations(name=name)(step)
     return migrations
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split a script into statements, keeping trigger bodies whole."""
-    statements, current = [], []
-    for line in script.splitlines():
-        if not current and (not line.strip() or line.strip().startswith("--")):
-            continue
-        current.append(line)
-        candidate = "\n".join(current)
-        if sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            current = []
-    if current and "\n".join(current).strip():
-        statements.append("\n".join(current))
-    return statements
 
 
 # ── Opening ─────────────────────────────────────────────────────────────────
