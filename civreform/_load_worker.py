@@ -19,13 +19,13 @@ def send(out, message: tuple) -> None:
     out.write(record)
 
 
-def main(path: str, stream_from_chars: int) -> int:
+def main(path: str, stream_from_bytes: int) -> int:
     from civreform import plan as plan_module
     from civreform.errors import PlanFileError
     from civreform.loading import task_batches
     from civreform.plan import read_plan_file
 
-    plan_module.STREAM_FROM_CHARS = stream_from_chars
+    plan_module.STREAM_FROM_BYTES = stream_from_bytes
 
     out = sys.stdout.buffer
     try:

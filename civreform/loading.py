@@ -149,7 +149,7 @@ def task_batches(plan: Plan):
 
 
 def _progress_of(tasks, done: int) -> tuple[int, int]:
-    """(done, total) for a progress bar: tasks of a list, characters of a stream."""
+    """(done, total) for a progress bar: tasks of a list, bytes of a file read as a stream."""
     if isinstance(tasks, list):
         return done, len(tasks)
     return tasks.position, tasks.size
@@ -229,7 +229,7 @@ class LoadWorker:
         self._errors = tempfile.TemporaryFile()
         try:
             self._process = subprocess.Popen(
-                command or [sys.executable, "-P", "-c", start, path, str(plan_module.STREAM_FROM_CHARS)],
+                command or [sys.executable, "-P", "-c", start, path, str(plan_module.STREAM_FROM_BYTES)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors)
         except BaseException:
             self._errors.close()
@@ -306,7 +306,7 @@ def start_load_worker(path: str | os.PathLike) -> LoadWorker | None:
     ~0.1 s, is worth it), on a machine with a second core; else None.
     CIVREFORM_LOAD_WORKER=0 turns it off."""
     try:
-        large = os.stat(path).st_size >= plan_module.STREAM_FROM_CHARS
+        large = os.stat(path).st_size >= plan_module.STREAM_FROM_BYTES
     except OSError:
         return None  # reading the file says what is wrong
     if not large or (os.cpu_count() or 1) < 2 or os.environ.get("CIVREFORM_LOAD_WORKER", "1") == "0":

@@ -161,7 +161,7 @@ def read_plan_file(path: str | Path, stream: bool = False) -> Plan:
     path = Path(path)
     name = str(path)
     with _file_errors(name):
-        if stream and path.stat().st_size >= STREAM_FROM_CHARS:
+        if stream and path.stat().st_size >= STREAM_FROM_BYTES:
             window = _TextWindow(path.open("rb"), name)
             try:
                 is_json = name.lower().endswith(".json") or window.first_character() == "{"
@@ -302,7 +302,7 @@ def _streamed_plan(name: str, root: _Located, size: int, read_tasks, locate=None
 
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
-STREAM_FROM_CHARS = 1_000_000  # smaller plans are read whole: simpler, and errors get exact lines
+STREAM_FROM_BYTES = 1_000_000  # smaller plans are read whole: simpler, and errors get exact lines
 
 
 def _stream_json_plan(window: _TextWindow, name: str) -> Plan | None:

@@ -17,7 +17,7 @@ import pytest
 from civreform import loading
 from civreform.db import open_database
 from civreform.errors import PlanFileError
-from civreform.plan import STREAM_FROM_CHARS, read_plan_file
+from civreform.plan import STREAM_FROM_BYTES, read_plan_file
 from tests.conftest import PLAN, ROOT
 from tests.test_plan_validation import snapshot
 
@@ -28,7 +28,7 @@ def large_plan(tmp_path_factory) -> Path:
     from benchmarks.generate import write_plan
 
     path = write_plan(tmp_path_factory.mktemp("plans") / "large.json", "large", 3500, seed=11)
-    assert path.stat().st_size >= STREAM_FROM_CHARS
+    assert path.stat().st_size >= STREAM_FROM_BYTES
     return path
 
 

@@ -186,7 +186,7 @@ def streamed(request, monkeypatch):
     CLI starts for any plan it streams): errors and what is stored must be the same."""
     import civreform.plan
 
-    monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)  # the worker is told it too
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_BYTES", 0)  # the worker is told it too
     if request.param != "read by a worker":
         monkeypatch.setenv("CIVREFORM_LOAD_WORKER", "0")
     if request.param == "read here, 5 bytes at a time":

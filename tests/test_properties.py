@@ -106,7 +106,7 @@ def test_a_streamed_plan_reads_as_the_whole_file_does(data, tmp_path, monkeypatc
     import civreform.plan
     from civreform.plan import read_plan_file
 
-    monkeypatch.setattr(civreform.plan, "STREAM_FROM_CHARS", 0)
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_BYTES", 0)
     text = _mangled(data, PLAN.read_text(encoding="utf-8").splitlines(keepends=True), (0, 3),
                     ["delete", "duplicate", "insert", "append"], st.sampled_from(
                         ["  - id: 1\n", "    lead: [x]\n", "format: civreform-plan/2\n", "extra: 1\n", "---\n",
