@@ -481,6 +481,134 @@ def _yaml_errors(name: str):
         raise PlanFileError("YAML nested too deeply", name) from None
 
 
+class _NotPlain(Exception):
+    """A task uses an anchor, an alias, a tag or a merge key: PyYAML's own path builds it."""
+
+
+class _YamlTaskReader:
+    """One task of a streamed YAML plan at a time, as (value, line).
+
+    PyYAML builds a node for each of a task's ~24 events and then a value from each
+    node, in Python: most of a large YAML load. A task that is plain YAML (scalars,
+    sequences and mappings, no anchors, aliases, tags or merge keys: every task
+    civreform writes) is built here straight from its events, with PyYAML's own
+    resolver and scalar constructors, into what PyYAML's path gives (the same
+    values, lines and errors). Any other task is handed to that path, its events
+    replayed from a buffer."""
+
+    def __init__(self, loader, node_value):
+        from yaml import events, nodes
+
+        self.loader, self.node_value, self.nodes = loader, node_value, nodes
+        self.scalar_event, self.alias_event = events.ScalarEvent, events.AliasEvent
+        self.mapping_start, self.sequence_start = events.MappingStartEvent, events.SequenceStartEvent
+        self.collection_end = (events.MappingEndEvent, events.SequenceEndEvent)
+        self.short_scalars: dict[str, object] = {}  # short plain scalars repeat: keys, codes, "III"
+
+    def __call__(self):
+        buffer = self._events_of_one_value()
+        try:
+            value, _end = self._build(buffer, 0)
+        except _NotPlain:
+            value = self._replay(buffer)
+        return value, buffer[0].start_mark.line + 1
+
+    def _events_of_one_value(self) -> list:
+        get_event = self.loader.get_event
+        first = get_event()
+        buffer, depth = [first], int(isinstance(first, (self.mapping_start, self.sequence_start)))
+        while depth:
+            event = get_event()
+            buffer.append(event)
+            if isinstance(event, (self.mapping_start, self.sequence_start)):
+                depth += 1
+            elif isinstance(event, self.collection_end):
+                depth -= 1
+        return buffer
+
+    def _scalar(self, event):
+        if event.anchor is not None or event.tag is not None:
+            raise _NotPlain
+        if not event.implicit[0]:  # quoted, or a block of text: a string (resolve() says so too)
+            return event.value
+        known = self.short_scalars.get(event.value, self)
+        if known is not self:
+            return known
+        loader = self.loader
+        tag = loader.resolve(self.nodes.ScalarNode, event.value, event.implicit)
+        if tag == "tag:yaml.org,2002:str":
+            value = event.value
+        elif tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+                     "tag:yaml.org,2002:null"):
+            node = self.nodes.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            value = loader.yaml_constructors[tag](loader, node)
+        else:  # a merge key, or a type PyYAML's path should decide
+            raise _NotPlain
+        if len(event.value) <= 24 and len(self.short_scalars) < 4096:
+            self.short_scalars[event.value] = value
+        return value
+
+    def _build(self, buffer: list, index: int):
+        """The value whose events start at buffer[index], and the index after them."""
+        event = buffer[index]
+        kind = type(event)
+        if kind is self.scalar_event:
+            return self._scalar(event), index + 1
+        if event.anchor is not None or getattr(event, "tag", None) is not None:
+            raise _NotPlain  # (an alias has an anchor)
+        if kind is self.sequence_start:
+            items = _LocatedList()
+            items.line, items.lines = event.start_mark.line + 1, []
+            index += 1
+            while type(buffer[index]) not in self.collection_end:
+                items.lines.append(buffer[index].start_mark.line + 1)
+                value, index = self._build(buffer, index)
+                items.append(value)
+            return items, index + 1
+        if kind is not self.mapping_start:
+            raise _NotPlain
+        mapping = _Located()
+        mapping.line, mapping.lines = event.start_mark.line + 1, {}
+        index += 1
+        while type(buffer[index]) not in self.collection_end:
+            key_event = buffer[index]
+            if type(key_event) is not self.scalar_event:
+                raise _NotPlain
+            key, line = self._scalar(key_event), key_event.start_mark.line + 1
+            # as construct_mapping (in _make_loader) says them
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
+            if key in mapping:
+                raise PlanFileError(f"the key {key!r} appears twice", None, line)
+            mapping[key], index = self._build(buffer, index + 1)
+            mapping.lines[key] = line
+        return mapping, index + 1
+
+    def _replay(self, buffer: list):
+        """PyYAML's path (composer, then constructors) on the buffered events."""
+        loader, pending = self.loader, iter(buffer)
+        ahead: list = []
+
+        def peek_event():
+            if not ahead:
+                ahead.append(next(pending))
+            return ahead[0]
+
+        def get_event():
+            event = peek_event()
+            ahead.clear()
+            return event
+
+        def check_event(*choices):
+            return not choices or isinstance(peek_event(), choices)
+
+        loader.peek_event, loader.get_event, loader.check_event = peek_event, get_event, check_event
+        try:
+            return self.node_value()[0]
+        finally:
+            del loader.peek_event, loader.get_event, loader.check_event
+
+
 def _first_bad_byte(name: str) -> int | None:
     """Where the file at `name` stops being UTF-8, counted as Python counts it (libyaml
     names the byte after a cut-short character); None when it cannot be read again."""
@@ -512,6 +640,8 @@ def _stream_yaml_plan(path: Path, name: str) -> Plan | None:
     def node_value():
         node = loader.compose_node(None, None)
         return loader.construct_document(node), node.start_mark.line + 1
+
+    task_value = _YamlTaskReader(loader, node_value)
 
     def read_root() -> _Located | None:
         with _yaml_errors(name):
@@ -551,7 +681,7 @@ def _stream_yaml_plan(path: Path, name: str) -> Plan | None:
             if loader.check_event(events.SequenceEndEvent):
                 raise PlanFileError("tasks must be a non-empty list", name, root.lines["tasks"])
             while not loader.check_event(events.SequenceEndEvent):
-                item, line = node_value()
+                item, line = task_value()
                 yield item, line
                 stream.position = handle.tell()  # bytes libyaml has read
             loader.get_event()

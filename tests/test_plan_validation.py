@@ -360,6 +360,61 @@ def test_a_bad_streamed_yaml_plan_names_the_exact_line_and_writes_nothing(cli, d
     assert snapshot(db_path) == before
 
 
+def test_a_streamed_yaml_plan_reads_every_kind_of_scalar_and_node_as_pyyaml_does(tmp_path, monkeypatch):
+    """Plain tasks are built straight from libyaml's events; tasks with anchors, aliases,
+    tags or merge keys go through PyYAML's composer. Both must give what PyYAML gives
+    for the whole file: the same values, types and lines."""
+    import civreform.plan
+
+    def after_task(text: str, task: str, lines: str) -> str:
+        start = text.index(f'  - id: "{task}"\n')
+        end = text.index("\n\n", start)
+        return text[:end] + "\n" + lines + text[end:]
+
+    text = PLAN.read_text(encoding="utf-8")
+    text = after_task(text, "2", "    target: {count: 12, ratio: 0.5, share: .5, done: yes, off: Off, none: ~,\n"
+                                 "             empty: , quoted: \"12\", single: '007', hex: 0x1F, sexagesimal: 1:20,\n"
+                                 "             octal: 0o17, day: 2014-01-01, null_word: null, inf: .inf, neg: -3}")
+    text = after_task(text, "3", "    target: &shared {unit: staff, count: 40}")
+    text = after_task(text, "4", "    target: *shared")
+    text = after_task(text, "5", "    target: {<<: {unit: staff}, count: 2}")
+    text = after_task(text, "6", "    target: {tagged: !!str 2014, listed: !!seq [a, b]}")
+    text = after_task(text, "7", "    note: >\n      folded\n      text\n    target:\n      steps:\n        - block\n"
+                                 "        - {flow: [1, 2]}")
+    text = after_task(text, "9", "    target: {tagged: !!str 2014, anchored: &five 5}")  # in a plain mapping
+    text = after_task(text, "10", "    target: {again: *five}")
+    text = text.replace('  - id: "8"\n', "  - id: 8\n", 1)  # an id written as a number
+    path = tmp_path / "kinds.yaml"
+    path.write_text(text, encoding="utf-8")
+    whole = read_plan_file(path).tasks
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_BYTES", 0)
+    streamed = list(read_plan_file(path, stream=True).tasks)
+    assert streamed == whole  # every field, the source line of each task included
+    by_id = {task.id: task for task in streamed}
+    assert by_id["2"].target["done"] is True and by_id["2"].target["none"] is None
+    assert by_id["2"].target["quoted"] == "12" and by_id["2"].target["day"] == "2014-01-01"
+    assert by_id["4"].target == by_id["3"].target and by_id["5"].target == {"unit": "staff", "count": 2}
+    assert by_id["6"].target == {"tagged": "2014", "listed": ["a", "b"]}
+    assert by_id["9"].target == {"tagged": "2014", "anchored": 5} and by_id["10"].target == {"again": 5}
+
+
+def test_a_duplicate_key_in_a_plain_streamed_task_names_its_line(tmp_path, monkeypatch):
+    import civreform.plan
+
+    text = PLAN.read_text(encoding="utf-8").replace("    title_en: Scheme on organisation and staff quality to 2015\n",
+                                                    "    title_en: Scheme on organisation and staff quality to 2015\n"
+                                                    "    title_en: twice\n", 1)
+    path = tmp_path / "twice.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("    title_en: twice") + 1
+    with pytest.raises(PlanFileError, match="the key 'title_en' appears twice") as whole:
+        read_plan_file(path)
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_BYTES", 0)
+    with pytest.raises(PlanFileError) as streamed:
+        list(read_plan_file(path, stream=True).tasks)
+    assert str(streamed.value) == str(whole.value) == f"{path}:{line}: the key 'title_en' appears twice"
+
+
 def test_anchors_and_aliases_work_across_streamed_tasks(cli, tmp_path, streamed):
     assert ORIGINAL.index("deadline: {quarter: IV, year: 2013}") < ORIGINAL.index("deadline: {quarter: III, year: 2013}")
     text = ORIGINAL.replace("deadline: {quarter: IV, year: 2013}", "deadline: &q4 {quarter: IV, year: 2013}", 1)
