@@ -350,6 +350,11 @@ END;
 """
 
 
+def due_day_sql(due: str) -> str:
+    """The due date `due` (an SQL expression) as a day number, Python's date.toordinal()."""
+    return f"CAST(julianday({due}) - 1721424.5 AS INTEGER)"
+
+
 def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = None,
                              table: str = "milestone_report") -> None:
     """Write milestone_report (or `table`) for one plan (or all) from the milestones
@@ -364,7 +369,7 @@ def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = Non
                f"due_day, {REPORT_STATE_COLUMNS}")
     head = f"""INSERT INTO {table} ({columns})
       SELECT m.due, m.plan_id, t.seq, m.seq, m.task_id, m.label, m.label_vi, t.title, t.title_en, t.lead_codes,
-             t.per_member, CAST(julianday(m.due) - 1721424.5 AS INTEGER),"""
+             t.per_member, {due_day_sql("m.due")},"""
     conn.execute(f"""{head} {_ONE_UNIT}
       FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
       LEFT JOIN milestone_now c ON c.plan_id = m.plan_id AND c.task_id = m.task_id AND c.milestone = m.label
@@ -421,10 +426,10 @@ def rebuild_current_state(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM milestone_now")
         conn.execute(f"INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS}")  # noqa: S608
         conn.execute(f"INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS}")  # noqa: S608
-        conn.execute("""UPDATE milestone_report SET (task_seq, title, title_en, lead, per_member) = (
+        conn.execute(f"""UPDATE milestone_report SET (task_seq, title, title_en, lead, per_member) = (
             SELECT t.seq, t.title, t.title_en, t.lead_codes, t.per_member FROM tasks t
             WHERE t.plan_id = milestone_report.plan_id AND t.task_id = milestone_report.task_id),
-          due_day = CAST(julianday(due) - 1721424.5 AS INTEGER)
+          due_day = {due_day_sql("due")}
           WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id = milestone_report.plan_id
                           AND t.task_id = milestone_report.task_id)""")
         refresh_report_state(conn)

@@ -242,12 +242,14 @@ class LoadWorker:
         self.close()
 
     def close(self) -> None:
-        process = self._process
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        process.stdout.close()
+        self._stop()
+        self._process.stdout.close()
         self._errors.close()
+
+    def _stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
 
     def plan(self) -> Plan | None:
         """The plan's head (its tasks come from batches()); raises PlanFileError for a
@@ -292,13 +294,11 @@ class LoadWorker:
         return message if isinstance(message, tuple) and message else ("stopped",)
 
     def _last_words(self) -> str:
-        process = self._process
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        """The last line the worker wrote to stderr (a traceback's last), or its exit status."""
+        self._stop()
         self._errors.seek(0)
         lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
-        return lines[-1] if lines else f"exit status {process.returncode}"
+        return lines[-1] if lines else f"exit status {self._process.returncode}"
 
 
 def start_load_worker(path: str | os.PathLike) -> LoadWorker | None:

@@ -111,6 +111,14 @@ def _json_object(pairs: list[tuple]) -> _Located:
     return mapping
 
 
+def _check_yaml_key(mapping: _Located, key, line: int) -> None:
+    """A YAML mapping's key must be plain text (or a number) and come once."""
+    if not isinstance(key, (str, int, float, bool)) or key is None:
+        raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
+    if key in mapping:
+        raise PlanFileError(f"the key {key!r} appears twice", None, line)
+
+
 def _make_loader():
     import yaml
 
@@ -133,10 +141,7 @@ def _make_loader():
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
-            if key in mapping:
-                raise PlanFileError(f"the key {key!r} appears twice", None, line)
+            _check_yaml_key(mapping, key, line)
             mapping[key] = loader.construct_object(value_node, deep=True)
             mapping.lines[key] = line
         return mapping
@@ -155,8 +160,8 @@ def _make_loader():
 def read_plan_file(path: str | Path, stream: bool = False) -> Plan:
     """Read, validate and lay out a plan file. Raises PlanFileError.
 
-    With stream=True a large JSON plan comes back with its tasks as a TaskStream:
-    the plan and its agencies are checked now, each task as it is consumed.
+    With stream=True a large plan (JSON or YAML) comes back with its tasks as a
+    TaskStream: the plan and its agencies are checked now, each task as it is consumed.
     """
     path = Path(path)
     name = str(path)
@@ -176,9 +181,7 @@ def read_plan_file(path: str | Path, stream: bool = False) -> Plan:
                 plan = _stream_yaml_plan(path, name)
                 if plan is not None:
                     return plan
-            text = path.read_text(encoding="utf-8-sig")
-        else:
-            text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")  # a small file, or one laid out otherwise
     return parse_plan_text(text, name)
 
 
@@ -347,7 +350,6 @@ def _stream_json_plan(window: _TextWindow, name: str) -> Plan | None:
                                 window.line_at(pos))
         return found, pos + 1
 
-    window.more()
     pos = space(0)
     if character(pos) != "{":
         return None
@@ -500,7 +502,7 @@ class _YamlTaskReader:
         from yaml import events, nodes
 
         self.loader, self.node_value, self.nodes = loader, node_value, nodes
-        self.scalar_event, self.alias_event = events.ScalarEvent, events.AliasEvent
+        self.scalar_event = events.ScalarEvent
         self.mapping_start, self.sequence_start = events.MappingStartEvent, events.SequenceStartEvent
         self.collection_end = (events.MappingEndEvent, events.SequenceEndEvent)
         self.short_scalars: dict[str, object] = {}  # short plain scalars repeat: keys, codes, "III"
@@ -575,11 +577,7 @@ class _YamlTaskReader:
             if type(key_event) is not self.scalar_event:
                 raise _NotPlain
             key, line = self._scalar(key_event), key_event.start_mark.line + 1
-            # as construct_mapping (in _make_loader) says them
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
-            if key in mapping:
-                raise PlanFileError(f"the key {key!r} appears twice", None, line)
+            _check_yaml_key(mapping, key, line)
             mapping[key], index = self._build(buffer, index + 1)
             mapping.lines[key] = line
         return mapping, index + 1
@@ -622,10 +620,11 @@ def _first_bad_byte(name: str) -> int | None:
 
 
 def _stream_yaml_plan(path: Path, name: str) -> Plan | None:
-    """A YAML plan whose tasks are composed and checked one at a time (PyYAML would
+    """A YAML plan whose tasks are built and checked one at a time (PyYAML would
     otherwise build the whole document first: 1.5 GiB for 100,000 tasks). libyaml
-    parses; PyYAML's own Composer, run on this loader, builds one node at a time.
-    None when the layout does not allow it (then the caller reads the whole file)."""
+    reads and parses the file; each task is built by _YamlTaskReader, and the keys
+    around the tasks by PyYAML's own Composer, run on this loader, one node at a
+    time. None when the layout does not allow it (then the caller reads the whole file)."""
     import yaml
     from yaml import events
 

@@ -106,9 +106,8 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
 
 def write_json(rows: Iterable[dict], out: IO[str]) -> int:
     """A JSON array written row by row, so a large result streams in constant memory."""
-    import json
-
     import io
+    import json
 
     chunk = io.StringIO()
     chunk.write("[")
