@@ -8,6 +8,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_module
 
@@ -99,6 +101,86 @@ def test_a_table_rules_each_header_and_lines_its_columns_up(cli, loaded):
     assert all(headers[start] != " " for start in starts)
     assert all(first[start] != " " and (start == 0 or first[start - 1] == " ") for start in starts[:4])
     assert headers.split()[:4] == ["Task", "Milestone", "Due", "Days"]
+
+
+def test_at_80_columns_ids_and_statuses_stay_whole_and_the_title_gives_way(cli, loaded, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    as_json = cli.json("overdue")
+    lines = cli("overdue").stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    # 80 columns cannot hold every column whole: the long title wraps first, "Days
+    # late" goes under its header in two lines, and no id, date or status is broken.
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("Task "))
+    rule = lines[header_at + 1]
+    starts = [m.start() for m in re.finditer(r"─+", rule)]
+    ends = [m.end() for m in re.finditer(r"─+", rule)]
+    assert len(starts) == 8
+    body = lines[header_at + 2:]
+    first_column = {line[:ends[0]].strip() for line in body} - {""}
+    assert first_column == {row["task"] for row in as_json}
+    status_column = " ".join(line[starts[5]:ends[5]].strip() for line in body).split()
+    assert "not-started" in status_column and all(word in {"not-started", "in-progress", "blocked", "done"}
+                                                  or word.startswith("(") for word in status_column)
+    assert ends[7] - starts[7] >= 12, "the title keeps a readable width"
+
+
+def test_column_widths_give_natural_widths_when_the_table_fits():
+    from civreform.render import column_widths
+
+    cells = [["IV.2-plan", "not-started (0/17)", "Each department's plan"], ["1", "done", "Review"]]
+    assert column_widths(cells, ["Task", "Status", "Title"], long_text=[False, False, True],
+                         fixed=[False, False, False], room=200) == [9, 18, 22]
+
+
+def test_column_widths_take_from_the_long_text_first_then_break_only_between_words():
+    from civreform.render import LONG_TEXT_MIN, column_widths
+
+    title = "word " * 30
+    cells = [["IV.2-plan", "not-started (0/17)", "2013-09-30", title.strip()]]
+    args = dict(long_text=[False, False, False, True], fixed=[False, False, True, False])
+    headers = ["Task", "Status", "Due", "Title"]
+    # The title gives way down to its minimum, the rest untouched.
+    assert column_widths(cells, headers, room=9 + 18 + 10 + 40 + 3, **args) == [9, 18, 10, 40]
+    assert column_widths(cells, headers, room=9 + 18 + 10 + LONG_TEXT_MIN + 3, **args) == [9, 18, 10, LONG_TEXT_MIN]
+    # Then the status breaks between its words, never inside "not-started".
+    assert column_widths(cells, headers, room=9 + 11 + 10 + LONG_TEXT_MIN + 3, **args) == [9, 11, 10, LONG_TEXT_MIN]
+    # Then the title again, down to its widest word (its header), and last of all
+    # anything, the dates too.
+    assert column_widths(cells, headers, room=9 + 11 + 10 + 5 + 3, **args) == [9, 11, 10, 5]
+    assert column_widths(cells, headers, room=9 + 11 + 10 + 5 + 2, **args) == [9, 10, 10, 5]
+    tight = column_widths(cells, headers, room=10, **args)
+    assert sum(tight) + 3 == 10 and min(tight) >= 1
+
+
+TABLE_TEXT = st.text(alphabet=st.sampled_from(list("ab xyz-ệươĐ漢字\te\u0301\u200d\ufe0f🙂\xa0\xad\u3000 ,.")),
+                     max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(TABLE_TEXT, TABLE_TEXT, TABLE_TEXT), min_size=1, max_size=6),
+       width=st.integers(min_value=10, max_value=120))
+def test_one_line_cells_print_exactly_as_rich_text_would(rows, width):
+    """Cells that fit are handed to Rich as one segment, not as Text: the output must be
+    the same characters Rich's Text gives."""
+    from rich.text import Text
+
+    from civreform import render
+
+    columns = [("task", "Task"), ("status", "Status"), ("title", "Title")]
+    dicts = [dict(zip(("task", "status", "title"), row)) for row in rows]
+
+    def printed() -> str:
+        out = io.StringIO()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("COLUMNS", str(width))
+            patch.setattr("sys.stdout", out)
+            render.write_table(dicts, columns, title="T")
+        return out.getvalue()
+
+    fast = printed()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "_table_cell", lambda text, width, cell_len: Text(text))
+        assert printed() == fast
 
 
 MARKUP = ["[bold red]urgent[/]", "[link=http://x]y[/link]", "Budget [/] review", ":fire: now"]
