@@ -402,9 +402,9 @@ def overdue(
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
     if fmt == Format.csv:  # tuples straight from the cursor: no dict per row
-        rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope, tuples=True)
-        count = render.write_csv_tuples(rows, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom,
-                                        text_columns=reports.FREE_TEXT_COLUMNS)
+        rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope, tuples=True,
+                               free_text_sql=render.formula_guard_sql)
+        count = render.write_csv_tuples(rows, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom, guarded=True)
     else:
         rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
         title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
@@ -437,9 +437,9 @@ def upcoming(
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
     if fmt == Format.csv:  # tuples straight from the cursor: no dict per row
-        rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope, tuples=True)
-        render.write_csv_tuples(rows, reports.UPCOMING_COLUMNS, sys.stdout, bom=bom,
-                                text_columns=reports.FREE_TEXT_COLUMNS)
+        rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope, tuples=True,
+                                free_text_sql=render.formula_guard_sql)
+        render.write_csv_tuples(rows, reports.UPCOMING_COLUMNS, sys.stdout, bom=bom, guarded=True)
         return
     rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
     title = f"Due from {when.isoformat()} through the next {days} days" + (f" — {scope.name}" if scope else "")

@@ -310,35 +310,43 @@ def _milestone_row(r: sqlite3.Row) -> dict:
 
 
 def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-            scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False):
+            scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False,
+            free_text_sql=None):
     """Milestones due before as_of and not done by then, most overdue first (a generator
     of dicts; with tuples=True, of plain tuples in OVERDUE_COLUMNS order with the lead
-    codes as one "a,b" string: what a large CSV export needs, without a dict per row)."""
+    codes as one "a,b" string: what a large CSV export needs, without a dict per row).
+
+    free_text_sql, given the SQL of a column that holds text from the plan file, returns
+    the SQL to select in its place: the CSV export's formula guard, done by SQLite."""
     params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(), "plan": plan_id}
     where = ["m.due < :as_of", _plan_is(plan_id)]
     days = ":as_of_day - due_day"
-    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit, tuples)
+    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit, tuples, free_text_sql)
 
 
 def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str | None = None,
-             scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False):
+             scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False,
+             free_text_sql=None):
     """Milestones not done that fall due from as_of through as_of + days, soonest first
-    (tuples as for overdue)."""
+    (tuples and free_text_sql as for overdue)."""
     from datetime import timedelta
 
     params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(),
                     "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
     where = ["m.due >= :as_of", "m.due <= :until", _plan_is(plan_id)]
     days_left = "due_day - :as_of_day"
-    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit, tuples)
+    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit, tuples, free_text_sql)
 
 
 def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | None, days_sql: str,
-                        limit: int | None) -> list[str]:
+                        limit: int | None, free_text_sql=None) -> list[str]:
     """The SQL behind _open_milestones: [current, worked out] without a scope, else [worked out].
-    Each returns the listing's 14 columns, then task_seq and milestone_seq (the sort key)."""
-    select = (f"task_id, plan_id, title, title_en, label, due, {days_sql}, lead, status, percent, "
-              f"{STANDING_SQL.format(a='')}, units_done, units, last_on, task_seq, milestone_seq")
+    Each returns the listing's 14 columns, then plan_id, task_seq and milestone_seq as
+    stored (with due, the sort key)."""
+    text = free_text_sql or (lambda column: column)
+    select = (f"{text('task_id')}, {text('plan_id')}, {text('title')}, {text('title_en')}, {text('label')}, "
+              f"due, {days_sql}, {text('lead')}, status, percent, {STANDING_SQL.format(a='')}, "
+              f"units_done, units, last_on, plan_id, task_seq, milestone_seq")
     tail = " ORDER BY due, plan_id, task_seq, milestone_seq" + (f" LIMIT {int(limit)}" if limit is not None else "")
     if scope is not None:
         return [_state_query(where, params, scope) + f"SELECT {select} FROM state WHERE status <> 'done'{tail}"]
@@ -351,7 +359,8 @@ def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | Non
 
 
 def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, scope: AgencyScope | None,
-                     days_sql: str, columns: list[str], limit: int | None, tuples: bool = False):
+                     days_sql: str, columns: list[str], limit: int | None, tuples: bool = False,
+                     free_text_sql=None):
     """Milestones matching `where` and not done on :as_of, in report order (a generator of dicts).
 
     Without an agency scope, a milestone none of whose events is dated after
@@ -362,8 +371,9 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
     """
     import heapq
     from itertools import islice
+    from operator import itemgetter
 
-    queries = open_milestones_sql(where, params, scope, days_sql, limit)
+    queries = open_milestones_sql(where, params, scope, days_sql, limit, free_text_sql)
     began = False
     if len(queries) == 2:
         # Both queries must read one snapshot: an event committed between them could
@@ -380,16 +390,14 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
             # Each cursor read through a generator of its own: heapq.merge, when closed early,
             # would close a bare cursor, and on a connection already closed that raises.
             current, worked_out = ((row for row in conn.execute(sql, params)) for sql in queries)
-            rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[1], r[14], r[15]))
+            rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[14], r[15], r[16]))
             if limit is not None:
                 rows = islice(rows, limit)
     else:
         rows = conn.execute(queries[0], params)
     try:
         if tuples:
-            width = len(columns)
-            for r in rows:
-                yield r[:width]
+            yield from map(itemgetter(slice(len(columns))), rows)  # no Python line per row
             return
         for r in rows:
             row = dict(zip(columns, r))
@@ -433,11 +441,6 @@ OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "day
                    "percent", "standing", "units_done", "units", "last_update"]
 UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
                     "percent", "standing", "units_done", "units", "last_update"]
-# The columns of those two listings that carry text from the plan file (the rest are
-# dates, numbers and fixed words).
-FREE_TEXT_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "lead"]
-
-
 def _row_cursor(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:
     cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row

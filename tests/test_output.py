@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_module
+from tests.conftest import copy_plan, run_module
 
 
 @pytest.fixture
@@ -81,6 +81,54 @@ def test_csv_keeps_vietnamese_and_neutralises_formulas(cli, loaded):
     assert all(not r["note"].startswith(("=", "+", "-", "@")) for r in rows)
     tasks = list(csv.DictReader(io.StringIO(cli("tasks", "--format", "csv").stdout)))
     assert tasks[1]["title"] == "Đề án tổ chức bộ máy, nâng cao chất lượng đội ngũ"
+
+
+def _as_spreadsheet_cell(value) -> str:
+    """What a JSON value of a listing is in its CSV: the formula guard, lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ",".join(value)
+    text = str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+@pytest.mark.parametrize("args", [["overdue", "--as-of", "2014-01-01"], ["overdue", "--as-of", "2013-10-15"],
+                                  ["overdue", "--as-of", "2014-01-01", "--agency", "snv"],
+                                  ["upcoming", "--as-of", "2013-09-01", "--days", "200"]],
+                         ids=["current", "worked-out", "agency", "upcoming"])
+def test_listing_csv_guards_plan_text_that_a_spreadsheet_would_run(cli, tmp_path, args):
+    """Plan text reaches overdue/upcoming CSV through SQL (render.formula_guard_sql): each
+    field must be what csv_cell makes of the JSON value, in every way the query runs."""
+    plan = copy_plan(tmp_path, lambda text: text
+                     .replace("title: Đề án tổ chức bộ máy, nâng cao chất lượng đội ngũ",
+                              'title: \'=HYPERLINK("http://x","y")\'')
+                     .replace("title_en: Scheme on organisation and staff quality to 2015",
+                              'title_en: "@SUM(A1), \\"quoted\\"\\nsecond line"')
+                     .replace("title_en: Scheme to reform how public service units operate",
+                              'title_en: "-2+3"'))
+    cli("load", plan)
+    # An event dated after 2013-10-15 makes that listing work milestones out from events.
+    cli("record", "2", "--status", "in-progress", "--on", "2013-12-01")
+    expected = cli.json(*args)
+    raw = run_module(*args, "--format", "csv").stdout
+    rows = list(csv.reader(io.StringIO(raw, newline="")))
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(expected) > 0
+    assert [[_as_spreadsheet_cell(row[key]) for key in header] for row in expected] == body
+    assert any(field.startswith("'") for row in body for field in row[2:4])  # a guarded title is listed
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=12) | st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'", ""]).map(lambda c: c + "x"))
+def test_the_sql_formula_guard_is_csv_cell(text):
+    import sqlite3
+
+    from civreform.render import csv_cell, formula_guard_sql
+
+    conn = sqlite3.connect(":memory:")
+    (guarded,) = conn.execute(f"WITH t(x) AS (SELECT ?) SELECT {formula_guard_sql('x')} FROM t", (text,)).fetchone()
+    assert guarded == csv_cell(text)
 
 
 def test_bom_for_excel(cli, loaded):
