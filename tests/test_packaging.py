@@ -41,3 +41,18 @@ def test_wheel_ships_and_finds_the_bundled_plan(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "loaded the bundled plan 55/KH-UBND" in run.stderr
     assert {row["task"] for row in json.loads(run.stdout)} == {"21", "IV.2-plan"}
+    # The `civreform` script pip writes runs the entry point pyproject names.
+    script = subprocess.run([str(target / "bin" / "civreform"), "overdue", "--as-of", "2013-10-01", "--format", "csv"],
+                            capture_output=True, text=True, env=env, cwd=elsewhere)
+    assert script.returncode == 0, script.stderr
+    assert script.stdout.startswith("task,plan,title")
+
+
+def test_the_entry_point_turns_the_cycle_collector_back_on():
+    """It pauses the collector only while Typer and Rich import: left off, a 100k-task
+    load would never free its reference cycles."""
+    probe = subprocess.run([sys.executable, "-c", "import gc, civreform.__main__; "
+                            "print(gc.isenabled(), gc.get_freeze_count() > 10000)"],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert probe.stdout.split() == ["True", "True"], probe.stderr
+
