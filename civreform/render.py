@@ -157,7 +157,7 @@ def make_console(stderr: bool = False):
     return DataConsole(stderr=stderr, highlight=False, emoji=False, markup=False)
 
 
-# A long-text column gives up width first, but not below this while others can.
+# Columns wider than this give up width first, down to it, while others can.
 LONG_TEXT_MIN = 24
 
 
@@ -167,9 +167,10 @@ def column_widths(cells: list[list[str]], headers: list[str], long_text: list[bo
 
     Every column starts at its widest line (header included). While the table is too
     wide, the widest column that can still give gives up one cell, in four rounds:
-    long text down to LONG_TEXT_MIN; the other columns, but not `fixed` ones, down to
-    their widest word (so ids, statuses and agency codes are never broken); long text
-    down to its widest word; anything, down to one cell.
+    any column but `fixed` ones down to LONG_TEXT_MIN (a list of codes not below its
+    widest code); the other columns, but not `fixed` ones, down to their widest word
+    (so ids, statuses and agency codes are never broken); long text down to its widest
+    word; anything, down to one cell.
 
     Rich's own layout levels every wrappable column alike, which at 80 columns left
     the title 10 cells and broke "not-started (0/17)"; it also measures every cell
@@ -186,7 +187,8 @@ def column_widths(cells: list[list[str]], headers: list[str], long_text: list[bo
     excess = sum(widths) + len(widths) - 1 - room
     everything = [True for _ in columns]
     rounds = (  # (which columns give, down to what)
-        (long_text, [min(width, LONG_TEXT_MIN) for width in natural]),
+        ([not fixed[i] for i in columns],
+         [LONG_TEXT_MIN if long_text[i] else max(LONG_TEXT_MIN, widest_word[i]) for i in columns]),
         ([not (long_text[i] or fixed[i]) for i in columns], widest_word),
         (long_text, widest_word),
         (everything, [1 for _ in columns]),

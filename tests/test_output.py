@@ -200,6 +200,22 @@ def test_column_widths_take_from_the_long_text_first_then_break_only_between_wor
     assert sum(tight) + 3 == 10 and min(tight) >= 1
 
 
+def test_column_widths_level_a_long_list_of_codes_with_the_long_text():
+    from civreform.render import LONG_TEXT_MIN, column_widths
+
+    members = ", ".join(["tp-nam-dinh", "my-loc", "vu-ban", "y-yen", "nam-truc"])  # 45 cells
+    cells = [["ubnd-huyen", "District-level People's Committees of every district", members]]
+    args = dict(long_text=[False, True, False], fixed=[False, False, False])
+    # The widest of the two gives way first, until they are level; the codes stay as they are.
+    code, agency, listed = column_widths(cells, ["Code", "Agency", "Members"], room=10 + 80 + 2, **args)
+    assert (code, agency + listed) == (10, 80) and abs(agency - listed) <= 1
+    # Both down to LONG_TEXT_MIN before the code column gives a cell; the list keeps its codes whole.
+    assert column_widths(cells, ["Code", "Agency", "Members"], room=10 + 2 * LONG_TEXT_MIN + 2,
+                         **args) == [10, LONG_TEXT_MIN, LONG_TEXT_MIN]
+    narrow = column_widths(cells, ["Code", "Agency", "Members"], room=10 + 30 + 2, **args)
+    assert narrow[2] >= len("tp-nam-dinh,") and narrow[0] == 10
+
+
 TABLE_TEXT = st.text(alphabet=st.sampled_from(list("ab xyz-ệươĐ漢字\te\u0301\u200d\ufe0f🙂\xa0\xad\u3000 ,.")),
                      max_size=40)
 
