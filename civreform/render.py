@@ -8,6 +8,7 @@ with control characters made visible.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -153,8 +154,11 @@ def make_console(stderr: bool = False):
             self.quiet = True
             raise BrokenPipeError
 
-    # markup/emoji/highlight off: everything we print is data.
-    return DataConsole(stderr=stderr, highlight=False, emoji=False, markup=False)
+    # markup/emoji/highlight off: everything we print is data. NO_COLOR: Rich itself
+    # drops only the colours, and would still write bold headers in escape codes.
+    plain = bool(os.environ.get("NO_COLOR"))
+    return DataConsole(stderr=stderr, highlight=False, emoji=False, markup=False,
+                       **({"color_system": None} if plain else {}))
 
 
 # Columns wider than this give up width first, down to it, while others can.
@@ -234,7 +238,7 @@ def _table_cell(text: str, width: int, cell_len):
 
 def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str | None = None,
                 empty: str = "nothing to show", cap: int = TABLE_ROW_CAP, display=None) -> int:
-    """A Rich table on stdout (no colour when stdout is not a terminal or NO_COLOR is set).
+    """A Rich table on stdout (no escape codes when stdout is not a terminal or NO_COLOR is set).
 
     Shows the first `cap` rows (after `display`, which only they go through) and
     counts the rest for the notice."""

@@ -309,8 +309,8 @@ def on_a_terminal(*args: str, env: dict) -> tuple[int, str]:
 
     from tests.conftest import ROOT
 
-    env = {**os.environ, **env, "TERM": "xterm-256color"}
-    env.pop("NO_COLOR", None)
+    env = {**{name: value for name, value in os.environ.items() if name != "NO_COLOR"}, **env,
+           "TERM": "xterm-256color"}
     primary, secondary = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "civreform", *args], cwd=ROOT, env=env,
                                stdin=secondary, stdout=secondary, stderr=secondary)
@@ -327,6 +327,13 @@ def on_a_terminal(*args: str, env: dict) -> tuple[int, str]:
     code = process.wait(timeout=120)
     os.close(primary)
     return code, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_no_color_on_a_terminal_means_no_escape_codes_at_all(loaded):
+    code, drawn = on_a_terminal("overdue", "--as-of", "2014-01-01", env={"CIVREFORM_DB": str(loaded)})
+    assert code == 0 and "\x1b[1m" in drawn  # bold headers, as a terminal gets them
+    code, drawn = on_a_terminal("overdue", "--as-of", "2014-01-01", env={"CIVREFORM_DB": str(loaded), "NO_COLOR": "1"})
+    assert code == 0 and "IV.2-plan" in drawn and "\x1b" not in drawn
 
 
 @pytest.mark.parametrize("name, tasks", [("big.yaml", 1500), ("big.json", 12000)])
