@@ -236,6 +236,32 @@ def _table_cell(text: str, width: int, cell_len):
     return _OneLine(text)
 
 
+def print_table(console, headers: list[str], cells: list[list[str]], *, long_text: list[bool],
+                fixed: list[bool], title: str | None = None) -> None:
+    """Print `cells` (text, already made visible) as civreform's tables look: widths
+    from column_widths, no outer edge, one space between columns, a rule under each
+    header as wide as its column (which shows where "Days late" ends and "Lead"
+    begins), and no cell padding (Rich wraps every padded cell in a Padding of its
+    own). `fixed` columns (dates) never wrap."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    widths = column_widths(cells, headers, long_text=long_text, fixed=fixed, room=console.width,
+                           cell_len=cell_len)
+    rules_under_headers = box.Box("    \n    \n ─  \n    \n    \n    \n    \n    \n")
+    table = Table(title=Text(title) if title else None, title_justify="left", box=rules_under_headers,
+                  show_edge=False, padding=0)
+    for header, width, never_wraps in zip(headers, widths, fixed):
+        table.add_column(Text(header), width=width, overflow="fold", no_wrap=never_wraps)
+    for row in cells:
+        table.add_row(*[_table_cell(text, width, cell_len) for text, width in zip(row, widths)])
+    # Widths that fit the console (as column_widths gives them unless there are more
+    # columns than half its width) need not be cropped again, line by line.
+    console.print(table, crop=sum(widths) + len(widths) - 1 > console.width)
+
+
 def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str | None = None,
                 empty: str = "nothing to show", cap: int = TABLE_ROW_CAP, display=None) -> int:
     """A Rich table on stdout (no escape codes when stdout is not a terminal or NO_COLOR is set).
@@ -244,9 +270,6 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
     counts the rest for the notice."""
     from itertools import islice
 
-    from rich import box
-    from rich.cells import cell_len
-    from rich.table import Table
     from rich.text import Text
 
     iterator: Iterator[dict] = iter(rows)
@@ -259,23 +282,8 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
     cells = [[visible(cell_text(row.get(key))) for key, _header in columns]
              for row in (display(shown) if display is not None else shown)]
     names = [key.lstrip("_") for key, _header in columns]
-    widths = column_widths(cells, [header for _key, header in columns],
-                           long_text=[name in LONG_TEXT_COLUMNS for name in names],
-                           fixed=[name in SHORT_COLUMNS for name in names],
-                           room=console.width, cell_len=cell_len)
-    # No outer edge, one space between columns, and a rule under each header as wide
-    # as its column (which shows where "Days late" ends and "Lead" begins). No cell
-    # padding either: Rich wraps every padded cell in a Padding of its own.
-    rules_under_headers = box.Box("    \n    \n ─  \n    \n    \n    \n    \n    \n")
-    table = Table(title=Text(title) if title else None, title_justify="left", box=rules_under_headers,
-                  show_edge=False, padding=0)
-    for (_key, header), name, width in zip(columns, names, widths):
-        table.add_column(Text(header), width=width, overflow="fold", no_wrap=name in SHORT_COLUMNS)
-    for row in cells:
-        table.add_row(*[_table_cell(text, width, cell_len) for text, width in zip(row, widths)])
-    # Widths that fit the console (as column_widths gives them unless there are more
-    # columns than half its width) need not be cropped again, line by line.
-    console.print(table, crop=sum(widths) + len(widths) - 1 > console.width)
+    print_table(console, [header for _key, header in columns], cells, title=title,
+                long_text=[name in LONG_TEXT_COLUMNS for name in names], fixed=[name in SHORT_COLUMNS for name in names])
     if extra:
         print(f"civreform: showing the first {cap} of {cap + extra} rows; use --format csv or json for all",
               file=sys.stderr)
@@ -361,30 +369,27 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
         facts.add_row(Text(key), Text(visible(value or "")))
     console.print(facts)
     if detail["milestones"]:
-        table = Table(title=Text(f"Milestones as of {when.isoformat()}"), title_justify="left")
-        for header in ("Milestone", "Due", "Status", "%", "Done on", "Standing"):
-            table.add_column(header)
+        cells = []
         for m in detail["milestones"]:
             units = f" ({m['units_done']}/{m['units']})" if m["units"] > 1 else ""
             label = m["label"] + (f" — {m['label_vi']}" if m["label_vi"] and vi else "")
-            table.add_row(*(Text(visible(cell)) for cell in (
+            cells.append([visible(cell) for cell in (
                 label, m["due"], status(m["status"]) + units, "" if m["percent"] is None else f"{m['percent']}%",
-                m["done_on"] or "", standing(m["standing"]))))
-        console.print(table)
+                m["done_on"] or "", standing(m["standing"]))])
+        print_table(console, ["Milestone", "Due", "Status", "%", "Done on", "Standing"], cells,
+                    title=f"Milestones as of {when.isoformat()}",
+                    long_text=[False] * 6, fixed=[False, True, False, False, True, False])
     else:
         console.print(Text(f"Ongoing (no due date); latest status: {status(detail.get('status'))}"))
     if detail["members"]:
         labels = [m["label"] for m in detail["milestones"]]
-        table = Table(title=Text("Reports by agency (✓ done)"), title_justify="left")
-        table.add_column("Agency")
-        for milestone in labels:
-            table.add_column(Text(milestone))
         by_agency: dict[str, dict] = {}
         for member in detail["members"]:
             entry = by_agency.setdefault(member["agency"], {"name": member["name"]})
             mark = "✓" if member["status"] == "done" else (
                 "overdue" if member["standing"] == "overdue" else status(member["status"]))
             entry[member["milestone"]] = mark
-        for code, entry in by_agency.items():
-            table.add_row(Text(visible(f"{entry['name']} ({code})")), *[Text(entry.get(m, "")) for m in labels])
-        console.print(table)
+        cells = [[visible(f"{entry['name']} ({code})"), *[entry.get(m, "") for m in labels]]
+                 for code, entry in by_agency.items()]
+        print_table(console, ["Agency", *map(visible, labels)], cells, title="Reports by agency (✓ done)",
+                    long_text=[True] + [False] * len(labels), fixed=[False] * (1 + len(labels)))

@@ -115,6 +115,19 @@ def test_show_13_has_both_milestones(cli, loaded):
     assert "pilot" in table and "all-units" in table and "2014-03-31" in table and "2015-03-31" in table
 
 
+@pytest.mark.parametrize("width", ["60", "80"])
+def test_show_keeps_dates_and_statuses_whole_on_a_narrow_screen(cli, loaded, monkeypatch, width):
+    """show's tables are laid out as the listings are: at 60 columns the dates used to be cut
+    to "2014-03…"."""
+    monkeypatch.setenv("COLUMNS", width)
+    for task in ("13", "1"):
+        lines = cli("show", task, "--as-of", "2014-01-01").stdout.splitlines()
+        assert max(map(len, lines)) <= int(width) and "…" not in "".join(lines)
+        due = {m["due"] for m in cli.json("show", task, "--as-of", "2014-01-01")["milestones"]}
+        words = {word for line in lines for word in line.split()}
+        assert due <= words and "not-started" in words
+
+
 def test_show_ongoing_task_has_no_milestones(cli, loaded):
     detail = cli.json("show", "16")
     assert detail["milestones"] == [] and detail["standing"] == "ongoing"
