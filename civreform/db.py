@@ -381,6 +381,7 @@ def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = Non
         AND c.agency = tm.agency_code
       WHERE {where} AND t.per_member = 1 GROUP BY m.plan_id, m.task_id, m.label""", params)  # noqa: S608
 
+
 def refresh_report_state(conn: sqlite3.Connection, plan_id: str | None = None) -> None:
     """Work the state columns of milestone_report out again from unit_now and
     milestone_now, for one plan (or all): a milestone nobody reported on gets the

@@ -441,6 +441,8 @@ OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "day
                    "percent", "standing", "units_done", "units", "last_update"]
 UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
                     "percent", "standing", "units_done", "units", "last_update"]
+
+
 def _row_cursor(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:
     cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row
