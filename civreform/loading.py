@@ -197,9 +197,9 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: Load
             batch.write(conn, plan.id)
             if progress is not None:
                 progress(*done)
-        if conn.execute("SELECT 1 FROM events WHERE plan_id = ? LIMIT 1", (plan.id,)).fetchone():
-            refresh_report_state(conn, plan.id)  # a reload: reports already made count
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
+        if events_kept:
+            refresh_report_state(conn, plan.id)  # a reload: reports already made count
         orphaned = sum(group[3] for group in orphan_groups(conn, plan.id))
     return LoadResult(plan.id, plan.number, replaced, task_count, milestone_count, len(plan.agencies),
                       events_kept, orphaned)
