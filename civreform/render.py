@@ -158,7 +158,7 @@ def make_console(stderr: bool = False):
     # drops only the colours, and would still write bold headers in escape codes.
     plain = bool(os.environ.get("NO_COLOR"))
     return DataConsole(stderr=stderr, highlight=False, emoji=False, markup=False,
-                       **({"color_system": None} if plain else {}))
+                       color_system=None if plain else "auto")
 
 
 # Columns wider than this give up width first, down to it, while others can.
