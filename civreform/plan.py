@@ -742,6 +742,9 @@ class _Validator:
     def text(self, mapping: _Located, key: str, what: str, default: str = "") -> str:
         value = mapping.get(key, default)
         if type(value) is str:  # the common case, checked first: plans hold a lot of text
+            if "\0" in value:  # SQLite's printf (overdue CSV, render.csv_line_sql) would end the text there
+                raise self.fail(f"{what}: {key} contains a NUL character (\\0); plan text cannot hold one",
+                                self.line_of(mapping, key))
             return value.strip()
         if value is None:
             return default

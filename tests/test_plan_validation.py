@@ -52,6 +52,10 @@ CASES = {
         lambda t: t.replace("    time_text: Quý II năm 2014\n    deadline: {quarter: II, year: 2014}\n",
                             "    time_text: Quý II năm 2014\n    deadlne: {quarter: II, year: 2014}\n", 1),
         "deadlne:", "unknown field 'deadlne'", ""),
+    "NUL in text": (  # SQLite's printf, which writes overdue CSV, would end the title there
+        lambda t: t.replace("title_en: Scheme on organisation and staff quality to 2015",
+                            'title_en: "Scheme\\0 on organisation"'),
+        "title_en: \"Scheme", "task 2: title_en contains a NUL character", ""),
     "YAML syntax error": (
         lambda t: t.replace("  - id: \"5\"\n", "  - id: \"5\n", 1),
         '- id: "5', "YAML syntax error", ""),
