@@ -401,10 +401,9 @@ def overdue(
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
-    if fmt == Format.csv:  # tuples straight from the cursor: no dict per row
-        rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope, tuples=True,
-                               free_text_sql=render.formula_guard_sql)
-        count = render.write_csv_tuples(rows, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom, guarded=True)
+    if fmt == Format.csv:  # lines composed by SQLite: no Python object per field
+        lines = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope, line_sql=render.csv_line_sql)
+        count = render.write_csv_lines(lines, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom)
     else:
         rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
         title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
@@ -436,10 +435,9 @@ def upcoming(
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
-    if fmt == Format.csv:  # tuples straight from the cursor: no dict per row
-        rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope, tuples=True,
-                                free_text_sql=render.formula_guard_sql)
-        render.write_csv_tuples(rows, reports.UPCOMING_COLUMNS, sys.stdout, bom=bom, guarded=True)
+    if fmt == Format.csv:  # lines composed by SQLite: no Python object per field
+        lines = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope, line_sql=render.csv_line_sql)
+        render.write_csv_lines(lines, reports.UPCOMING_COLUMNS, sys.stdout, bom=bom)
         return
     rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
     title = f"Due from {when.isoformat()} through the next {days} days" + (f" — {scope.name}" if scope else "")

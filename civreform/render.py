@@ -68,21 +68,62 @@ def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool 
     return write_csv_tuples(([row.get(column) for column in columns] for row in rows), columns, out, bom)
 
 
-def formula_guard_sql(column: str) -> str:
-    """csv_cell's formula guard for a text column, as SQL, so that a large export can
-    hand its rows to the csv module whole (write_csv_tuples, guarded=True)."""
-    starts = ", ".join(f"char({ord(character)})" for character in _FORMULA_START)
-    return f"(CASE WHEN substr({column}, 1, 1) IN ({starts}) THEN '''' || {column} ELSE {column} END)"
+# How overdue/upcoming CSV takes each of its columns from SQL (csv_line_sql). Ids,
+# milestone labels, dates, numbers and status words go as stored: the plan's ids and
+# labels match plan.ID_PATTERN, checked at load, so none starts a formula or needs
+# quotes. Lead is agency codes (plan.CODE_PATTERN) joined with commas. Any other
+# column is taken as free text: the formula guard, and quotes where csv.writer puts them.
+_CSV_AS_STORED = {"task", "plan", "milestone", "due", "days_overdue", "days_left", "status", "percent",
+                  "standing", "units_done", "units", "last_update"}
+_CSV_CODE_LISTS = {"lead"}
 
 
-def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bom: bool = False,
-                     guarded: bool = False) -> int:
-    """Rows given as value tuples in the order of `columns`, as RFC 4180 CSV.
+def csv_line_sql(columns: list[str], values: list[str]) -> str:
+    """The SQL of one CSV line (bytes, CRLF-ended) from the SQL `values` of `columns`:
+    the bytes csv.writer writes for csv_cell of each value, composed by SQLite, so that
+    a large listing crosses into Python as one object a row (write_csv_lines)."""
+    fields = []
+    for column, value in zip(columns, values, strict=True):
+        if column in _CSV_AS_STORED:
+            fields.append(value)
+        elif column in _CSV_CODE_LISTS:
+            fields.append(f"(CASE WHEN instr({value}, ',') THEN '\"' || {value} || '\"' ELSE {value} END)")
+        else:
+            fields.append(_csv_text_sql(value))
+    pattern = ",".join(["%s"] * len(fields))
+    return f"CAST(printf('{pattern}' || char(13, 10), {', '.join(fields)}) AS BLOB)"
 
-    guarded: every value is a number, None, or text that cannot start a formula (its
-    query guarded the text that could, formula_guard_sql), so no value needs csv_cell
-    and the csv module takes CHUNK_ROWS rows at a time, without a Python line per row.
-    """
+
+def _csv_text_sql(value: str) -> str:
+    """csv_cell's formula guard, then csv.writer's quotes (QUOTE_MINIMAL, CRLF line ends), in SQL."""
+    starts = ", ".join(str(ord(character)) for character in _FORMULA_START)
+    guarded = f"(CASE WHEN unicode({value}) IN ({starts}) THEN '''' || {value} ELSE {value} END)"
+    needs_quotes = " OR ".join(f"instr({value}, {special})" for special in ("','", "'\"'", "char(10)", "char(13)"))
+    return f"(CASE WHEN {needs_quotes} THEN '\"' || replace({guarded}, '\"', '\"\"') || '\"' ELSE {guarded} END)"
+
+
+def write_csv_lines(lines: Iterable[bytes], columns: list[str], out: IO[str], bom: bool = False) -> int:
+    """CSV whose lines SQLite composed (csv_line_sql): the header, then CHUNK_ROWS lines
+    a write, as bytes into out's binary buffer when out is UTF-8 (exact_output)."""
+    from itertools import islice
+
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None and out.encoding.lower().replace("-", "") == "utf8":
+        out.flush()  # what the text layer holds goes first
+        write = buffer.write
+    else:
+        def write(data: bytes) -> None:
+            out.write(data.decode("utf-8"))
+    write((("\ufeff" if bom else "") + ",".join(columns) + "\r\n").encode("utf-8"))
+    count = 0
+    while batch := list(islice(lines, CHUNK_ROWS)):
+        write(b"".join(batch))
+        count += len(batch)
+    return count
+
+
+def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bom: bool = False) -> int:
+    """Rows given as value tuples in the order of `columns`, as RFC 4180 CSV."""
     import csv
     import io
     from itertools import islice
@@ -92,8 +133,7 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
         chunk.write("\ufeff")
     writer = csv.writer(chunk, lineterminator="\r\n")  # RFC 4180 line ends
     writer.writerow(columns)
-    if not guarded:
-        rows = ([csv_cell(value) for value in values] for values in rows)
+    rows = ([csv_cell(value) for value in values] for values in rows)
     count = 0
     while batch := list(islice(rows, CHUNK_ROWS)):
         writer.writerows(batch)

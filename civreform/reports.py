@@ -309,44 +309,49 @@ def _milestone_row(r: sqlite3.Row) -> dict:
     }
 
 
-def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-            scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False,
-            free_text_sql=None):
-    """Milestones due before as_of and not done by then, most overdue first (a generator
-    of dicts; with tuples=True, of plain tuples in OVERDUE_COLUMNS order with the lead
-    codes as one "a,b" string: what a large CSV export needs, without a dict per row).
+OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_overdue", "lead", "status",
+                   "percent", "standing", "units_done", "units", "last_update"]
+UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
+                    "percent", "standing", "units_done", "units", "last_update"]
 
-    free_text_sql, given the SQL of a column that holds text from the plan file, returns
-    the SQL to select in its place: the CSV export's formula guard, done by SQLite."""
+
+def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
+            scope: AgencyScope | None = None, limit: int | None = None, line_sql=None):
+    """Milestones due before as_of and not done by then, most overdue first (a generator
+    of dicts in OVERDUE_COLUMNS).
+
+    line_sql (render.csv_line_sql), given the columns and the SQL of their values,
+    returns the SQL of one value that stands for the row; the generator then yields
+    that value alone. A large CSV export gets its lines from SQLite that way, with no
+    Python object for each field."""
     params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(), "plan": plan_id}
     where = ["m.due < :as_of", _plan_is(plan_id)]
     days = ":as_of_day - due_day"
-    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit, tuples, free_text_sql)
+    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit, line_sql)
 
 
 def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str | None = None,
-             scope: AgencyScope | None = None, limit: int | None = None, tuples: bool = False,
-             free_text_sql=None):
+             scope: AgencyScope | None = None, limit: int | None = None, line_sql=None):
     """Milestones not done that fall due from as_of through as_of + days, soonest first
-    (tuples and free_text_sql as for overdue)."""
+    (dicts in UPCOMING_COLUMNS; line_sql as for overdue)."""
     from datetime import timedelta
 
     params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(),
                     "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
     where = ["m.due >= :as_of", "m.due <= :until", _plan_is(plan_id)]
     days_left = "due_day - :as_of_day"
-    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit, tuples, free_text_sql)
+    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit, line_sql)
 
 
 def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | None, days_sql: str,
-                        limit: int | None, free_text_sql=None) -> list[str]:
+                        limit: int | None, line_sql=None, columns: list[str] = OVERDUE_COLUMNS) -> list[str]:
     """The SQL behind _open_milestones: [current, worked out] without a scope, else [worked out].
-    Each returns the listing's 14 columns, then plan_id, task_seq and milestone_seq as
-    stored (with due, the sort key)."""
-    text = free_text_sql or (lambda column: column)
-    select = (f"{text('task_id')}, {text('plan_id')}, {text('title')}, {text('title_en')}, {text('label')}, "
-              f"due, {days_sql}, {text('lead')}, status, percent, {STANDING_SQL.format(a='')}, "
-              f"units_done, units, last_on, plan_id, task_seq, milestone_seq")
+    Each returns the listing's 14 columns (or the one value line_sql makes of them),
+    then due, plan_id, task_seq and milestone_seq as stored: the sort key."""
+    values = ["task_id", "plan_id", "title", "title_en", "label", "due", days_sql, "lead", "status", "percent",
+              STANDING_SQL.format(a=""), "units_done", "units", "last_on"]
+    select = line_sql(columns, values) if line_sql else ", ".join(values)
+    select += ", due, plan_id, task_seq, milestone_seq"
     tail = " ORDER BY due, plan_id, task_seq, milestone_seq" + (f" LIMIT {int(limit)}" if limit is not None else "")
     if scope is not None:
         return [_state_query(where, params, scope) + f"SELECT {select} FROM state WHERE status <> 'done'{tail}"]
@@ -359,8 +364,7 @@ def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | Non
 
 
 def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, scope: AgencyScope | None,
-                     days_sql: str, columns: list[str], limit: int | None, tuples: bool = False,
-                     free_text_sql=None):
+                     days_sql: str, columns: list[str], limit: int | None, line_sql=None):
     """Milestones matching `where` and not done on :as_of, in report order (a generator of dicts).
 
     Without an agency scope, a milestone none of whose events is dated after
@@ -373,7 +377,7 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
     from itertools import islice
     from operator import itemgetter
 
-    queries = open_milestones_sql(where, params, scope, days_sql, limit, free_text_sql)
+    queries = open_milestones_sql(where, params, scope, days_sql, limit, line_sql, columns)
     began = False
     if len(queries) == 2:
         # Both queries must read one snapshot: an event committed between them could
@@ -390,14 +394,14 @@ def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, s
             # Each cursor read through a generator of its own: heapq.merge, when closed early,
             # would close a bare cursor, and on a connection already closed that raises.
             current, worked_out = ((row for row in conn.execute(sql, params)) for sql in queries)
-            rows = heapq.merge(current, worked_out, key=lambda r: (r[5], r[14], r[15], r[16]))
+            rows = heapq.merge(current, worked_out, key=itemgetter(-4, -3, -2, -1))
             if limit is not None:
                 rows = islice(rows, limit)
     else:
         rows = conn.execute(queries[0], params)
     try:
-        if tuples:
-            yield from map(itemgetter(slice(len(columns))), rows)  # no Python line per row
+        if line_sql:
+            yield from map(itemgetter(0), rows)  # no Python line per row
             return
         for r in rows:
             row = dict(zip(columns, r))
@@ -435,12 +439,6 @@ def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | No
         where.append("m.task_id = :task")
     sql = _state_query(where, params, scope) + "SELECT * FROM state ORDER BY due, plan_id, task_seq, milestone_seq"
     return [_milestone_row(r) for r in _row_cursor(conn, sql, params)]
-
-
-OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_overdue", "lead", "status",
-                   "percent", "standing", "units_done", "units", "last_update"]
-UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
-                    "percent", "standing", "units_done", "units", "last_update"]
 
 
 def _row_cursor(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:

@@ -98,8 +98,8 @@ def _as_spreadsheet_cell(value) -> str:
                                   ["upcoming", "--as-of", "2013-09-01", "--days", "200"]],
                          ids=["current", "worked-out", "agency", "upcoming"])
 def test_listing_csv_guards_plan_text_that_a_spreadsheet_would_run(cli, tmp_path, args):
-    """Plan text reaches overdue/upcoming CSV through SQL (render.formula_guard_sql): each
-    field must be what csv_cell makes of the JSON value, in every way the query runs."""
+    """Overdue/upcoming CSV lines are composed in SQL (render.csv_line_sql): each field
+    must be what csv_cell makes of the JSON value, in every way the query runs."""
     plan = copy_plan(tmp_path, lambda text: text
                      .replace("title: Đề án tổ chức bộ máy, nâng cao chất lượng đội ngũ",
                               'title: \'=HYPERLINK("http://x","y")\'')
@@ -119,16 +119,34 @@ def test_listing_csv_guards_plan_text_that_a_spreadsheet_would_run(cli, tmp_path
     assert any(field.startswith("'") for row in body for field in row[2:4])  # a guarded title is listed
 
 
+_ID = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,8}", fullmatch=True)  # plan.ID_PATTERN
+_CODES = st.lists(st.from_regex(r"[a-z0-9][a-z0-9._-]{0,6}", fullmatch=True), min_size=1, max_size=3)  # CODE_PATTERN
+# Free text: anything a plan may hold (not NUL, which it refuses), and the characters that matter.
+_FREE_TEXT = (st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=12)
+              | st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'", "", ",", '"', "\n", " "]).map(lambda c: c + "x,y"))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=12) | st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'", ""]).map(lambda c: c + "x"))
-def test_the_sql_formula_guard_is_csv_cell(text):
+@given(task=_ID, title=_FREE_TEXT, title_en=_FREE_TEXT, lead=_CODES, percent=st.none() | st.integers(0, 100),
+       days=st.integers(-10_000, 10_000))
+def test_the_csv_line_sqlite_composes_is_what_csv_writer_writes(task, title, title_en, lead, percent, days):
+    """render.csv_line_sql against the csv module, byte for byte, for values as the plan
+    checks them: ids and codes by their patterns, free text anything at all."""
     import sqlite3
 
-    from civreform.render import csv_cell, formula_guard_sql
+    from civreform import plan
+    from civreform.render import csv_cell, csv_line_sql
 
+    assert plan.ID_PATTERN.fullmatch(task) and all(plan.CODE_PATTERN.fullmatch(code) for code in lead)
+    columns = ["task", "title", "title_en", "days_overdue", "lead", "percent", "last_update"]
+    values = [task, title, title_en, days, ",".join(lead), percent, None]
     conn = sqlite3.connect(":memory:")
-    (guarded,) = conn.execute(f"WITH t(x) AS (SELECT ?) SELECT {formula_guard_sql('x')} FROM t", (text,)).fetchone()
-    assert guarded == csv_cell(text)
+    names = [f"v{i}" for i in range(len(values))]
+    (line,) = conn.execute(f"WITH t({', '.join(names)}) AS (SELECT {', '.join('?' * len(values))}) "
+                           f"SELECT {csv_line_sql(columns, names)} FROM t", values).fetchone()
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerow([csv_cell(value) for value in values])
+    assert line == expected.getvalue().encode("utf-8")
 
 
 def test_bom_for_excel(cli, loaded):
