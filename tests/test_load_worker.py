@@ -159,7 +159,13 @@ def test_ctrl_c_during_a_load_with_a_worker_stops_both_and_writes_nothing(tmp_pa
                 continue
         time.sleep(0.01)
     assert worker_pid is not None, "the worker never started"
-    time.sleep(0.3)  # the load is under way: the worker is sending batches
+    # Ctrl-C once the load is under way: stored batches reach the WAL file (SQLite spills
+    # what its page cache cannot hold), long before the ~30 MB of the whole plan. (A fixed
+    # wait failed once on a busy machine: the load had finished first.)
+    wal = Path(f"{db_path}-wal")
+    while (not wal.exists() or wal.stat().st_size < 1_000_000) and command.poll() is None:
+        time.sleep(0.005)
+    assert command.poll() is None, "the load ended before Ctrl-C was sent"
     os.killpg(command.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole foreground group
     _out, err = command.communicate(timeout=60)
     assert command.returncode == 130, err
