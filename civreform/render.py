@@ -110,7 +110,13 @@ def write_csv_lines(lines: Iterable[bytes], columns: list[str], out: IO[str], bo
     buffer = getattr(out, "buffer", None)
     if buffer is not None and out.encoding.lower().replace("-", "") == "utf8":
         out.flush()  # what the text layer holds goes first
-        write = buffer.write
+
+        def write(data: bytes) -> None:
+            # Unbuffered (PYTHONUNBUFFERED=1), the buffer is the raw file, whose write may
+            # take only part of what it is given (a signal mid-write): write the rest.
+            view = memoryview(data)
+            while view:
+                view = view[buffer.write(view) or 0:]
     else:
         def write(data: bytes) -> None:
             out.write(data.decode("utf-8"))

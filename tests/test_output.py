@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import date
 
 import pytest
 from hypothesis import given, settings
@@ -147,6 +148,26 @@ def test_the_csv_line_sqlite_composes_is_what_csv_writer_writes(task, title, tit
     expected = io.StringIO()
     csv.writer(expected, lineterminator="\r\n").writerow([csv_cell(value) for value in values])
     assert line == expected.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_listing_csv_is_the_same_bytes_wherever_it_is_written(cli, loaded, unbuffered):
+    """The lines SQLite composes go to stdout's binary buffer (the raw file when Python
+    runs unbuffered) or, into a stream with no buffer, as text: the same bytes each way."""
+    from civreform import render, reports
+    from civreform.db import open_database
+
+    args = ("overdue", "--as-of", "2014-01-01", "--format", "csv", "--bom")
+    piped = run_module(*args, env={"PYTHONUNBUFFERED": unbuffered})
+    assert piped.returncode == 0, piped.stderr
+    in_process = cli(*args).stdout_bytes.decode("utf-8")  # (click's .stdout turns CRLF into LF)
+    database = open_database(loaded)
+    text = io.StringIO(newline="")
+    lines = reports.overdue(database.conn, date(2014, 1, 1), line_sql=render.csv_line_sql)
+    count = render.write_csv_lines(lines, reports.OVERDUE_COLUMNS, text, bom=True)
+    database.close()
+    assert piped.stdout == in_process == text.getvalue()
+    assert count == len(list(csv.reader(io.StringIO(in_process.lstrip("\ufeff"), newline="")))) - 1 > 10
 
 
 def test_bom_for_excel(cli, loaded):
