@@ -229,6 +229,11 @@ def for_table(rows, title_key: str = "title"):
         yield shown
 
 
+def words(english: str, vietnamese: str) -> str:
+    """A table's title or its empty message, in the chosen language."""
+    return vietnamese if _settings().lang == "vi" else english
+
+
 def headers(*pairs: tuple[str, str, str]) -> list[tuple[str, str]]:
     """(key, English header, Vietnamese header) -> (key, header in the chosen language)."""
     vi = _settings().lang == "vi"
@@ -337,9 +342,12 @@ def tasks(
         table_columns.append(("via", "Via group", "Qua nhóm"))
     table_columns += [("next_due", "Next due", "Hạn tới"), ("_status", "Status", "Tình trạng"),
                       ("_percent", "%", "%"), ("_standing", "Standing", "Đánh giá")]
-    title = f"Tasks as of {when.isoformat()}" + (f" — {scope.name} ({role.value})" if scope else "")
+    role_words = {"lead": "chủ trì", "support": "phối hợp", "any": "chủ trì hoặc phối hợp"}
+    title = (words(f"Tasks as of {when.isoformat()}", f"Nhiệm vụ tính đến ngày {when.isoformat()}")
+             + (f" — {scope.name} ({words(role.value, role_words[role.value])})" if scope else ""))
     render.write_rows(rows, fmt.value, display=for_table, columns=reports.TASK_COLUMNS,
-                      table_columns=headers(*table_columns), title=title, empty="no tasks match")
+                      table_columns=headers(*table_columns), title=title,
+                      empty=words("no tasks match", "không có nhiệm vụ nào phù hợp"))
 
 
 @app.command()
@@ -406,12 +414,14 @@ def overdue(
         count = render.write_csv_lines(lines, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom)
     else:
         rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
-        title = f"Overdue as of {when.isoformat()}" + (f" — {scope.name}" if scope else "")
+        title = (words(f"Overdue as of {when.isoformat()}", f"Quá hạn tính đến ngày {when.isoformat()}")
+                 + (f" — {scope.name}" if scope else ""))
         count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
                                   table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
                                                         ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
                                                         ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
-                                  title=title, empty=f"nothing overdue as of {when.isoformat()}")
+                                  title=title, empty=words(f"nothing overdue as of {when.isoformat()}",
+                                                           f"không có mốc nào quá hạn tính đến ngày {when.isoformat()}"))
     if fail_on_overdue and count:
         raise typer.Exit(1)
 
@@ -440,12 +450,14 @@ def upcoming(
         render.write_csv_lines(lines, reports.UPCOMING_COLUMNS, sys.stdout, bom=bom)
         return
     rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
-    title = f"Due from {when.isoformat()} through the next {days} days" + (f" — {scope.name}" if scope else "")
+    title = (words(f"Due from {when.isoformat()} through the next {days} days",
+                   f"Đến hạn trong {days} ngày kể từ ngày {when.isoformat()}") + (f" — {scope.name}" if scope else ""))
     render.write_rows(rows, fmt.value, display=for_table, columns=reports.UPCOMING_COLUMNS, bom=bom,
                       table_columns=headers(*MILESTONE_TABLE, ("days_left", "Days left", "Còn (ngày)"),
                                             ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
                                             ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
-                      title=title, empty=f"nothing falls due in the {days} days from {when.isoformat()}")
+                      title=title, empty=words(f"nothing falls due in the {days} days from {when.isoformat()}",
+                                               f"không có mốc nào đến hạn trong {days} ngày kể từ ngày {when.isoformat()}"))
 
 
 # ── progress ────────────────────────────────────────────────────────────────
@@ -511,7 +523,8 @@ def history(
         ("id", "#", "#"), ("task", "Task", "TT"), ("milestone", "Milestone", "Mốc"), ("agency", "Agency", "Cơ quan"),
         ("status", "Status", "Tình trạng"), ("percent", "%", "%"), ("on", "On", "Ngày"),
         ("note", "Note", "Ghi chú"), ("evidence", "Evidence", "Văn bản"), ("by", "By", "Người ghi")),
-        title="Progress history", empty="no progress recorded")
+        title=words("Progress history", "Lịch sử báo cáo tiến độ"),
+        empty=words("no progress recorded", "chưa có báo cáo tiến độ nào"))
 
 
 @app.command()

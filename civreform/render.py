@@ -389,6 +389,9 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
     def status(value):
         return status_label(value, vi)
 
+    def say(english: str, vietnamese: str) -> str:
+        return vietnamese if vi else english
+
     console = make_console()
     names = detail["agency_names"]
 
@@ -399,18 +402,21 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
     facts.add_column(style="bold")
     facts.add_column(overflow="fold")
     lines = [
-        ("Task", f"{detail['id']} ({detail['plan']})"),
-        ("Title", detail["title"] if vi else detail["title_en"] or detail["title"]),
-        ("Content", detail["content"] if vi else detail["content_en"] or detail["content"]),
-        ("Lead", agency_list(detail["lead"])), ("Lead (source)", detail["lead_text"]),
-        ("Support", agency_list(detail["support"])), ("Support (source)", detail["support_text"]),
-        ("Deadline (source)", detail["time_text"]), ("Standing", standing(detail["standing"])),
+        (say("Task", "TT"), f"{detail['id']} ({detail['plan']})"),
+        (say("Title", "Nhiệm vụ"), detail["title"] if vi else detail["title_en"] or detail["title"]),
+        (say("Content", "Nội dung"), detail["content"] if vi else detail["content_en"] or detail["content"]),
+        (say("Lead", "Chủ trì"), agency_list(detail["lead"])),
+        (say("Lead (source)", "Chủ trì (văn bản)"), detail["lead_text"]),
+        (say("Support", "Phối hợp"), agency_list(detail["support"])),
+        (say("Support (source)", "Phối hợp (văn bản)"), detail["support_text"]),
+        (say("Deadline (source)", "Thời gian (văn bản)"), detail["time_text"]),
+        (say("Standing", "Đánh giá"), standing(detail["standing"])),
     ]
     if detail.get("note"):
-        lines.append(("Note", detail["note"]))
+        lines.append((say("Note", "Ghi chú"), detail["note"]))
     if detail.get("target"):
         target = detail["target"]
-        lines.append(("Target", target.get("text" if vi else "text_en") or target.get("text", "")))
+        lines.append((say("Target", "Chỉ tiêu"), target.get("text" if vi else "text_en") or target.get("text", "")))
     for key, value in lines:
         facts.add_row(Text(key), Text(visible(value or "")))
     console.print(facts)
@@ -422,20 +428,23 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
             cells.append([visible(cell) for cell in (
                 label, m["due"], status(m["status"]) + units, "" if m["percent"] is None else f"{m['percent']}%",
                 m["done_on"] or "", standing(m["standing"]))])
-        print_table(console, ["Milestone", "Due", "Status", "%", "Done on", "Standing"], cells,
-                    title=f"Milestones as of {when.isoformat()}",
+        print_table(console, [say("Milestone", "Mốc"), say("Due", "Hạn"), say("Status", "Tình trạng"), "%",
+                              say("Done on", "Ngày hoàn thành"), say("Standing", "Đánh giá")], cells,
+                    title=say(f"Milestones as of {when.isoformat()}", f"Các mốc tính đến ngày {when.isoformat()}"),
                     long_text=[False] * 6, fixed=[False, True, False, False, True, False])
     else:
-        console.print(Text(f"Ongoing (no due date); latest status: {status(detail.get('status'))}"))
+        console.print(Text(say("Ongoing (no due date); latest status: ",
+                               "Thường xuyên (không có hạn); tình trạng mới nhất: ") + status(detail.get("status"))))
     if detail["members"]:
         labels = [m["label"] for m in detail["milestones"]]
         by_agency: dict[str, dict] = {}
         for member in detail["members"]:
             entry = by_agency.setdefault(member["agency"], {"name": member["name"]})
             mark = "✓" if member["status"] == "done" else (
-                "overdue" if member["standing"] == "overdue" else status(member["status"]))
+                say("overdue", "quá hạn") if member["standing"] == "overdue" else status(member["status"]))
             entry[member["milestone"]] = mark
         cells = [[visible(f"{entry['name']} ({code})"), *[entry.get(m, "") for m in labels]]
                  for code, entry in by_agency.items()]
-        print_table(console, ["Agency", *map(visible, labels)], cells, title="Reports by agency (✓ done)",
+        print_table(console, [say("Agency", "Cơ quan"), *map(visible, labels)], cells,
+                    title=say("Reports by agency (✓ done)", "Báo cáo theo cơ quan (✓ đã hoàn thành)"),
                     long_text=[True] + [False] * len(labels), fixed=[False] * (1 + len(labels)))

@@ -148,6 +148,34 @@ def test_lang_picks_the_language_of_tables(cli, loaded, monkeypatch):
     assert "Đề án tổ chức bộ máy" in cli("tasks", "--agency", "snv", "--direct").stdout
 
 
+@pytest.mark.parametrize("args, english, vietnamese", [
+    (["overdue", "--as-of", "2014-01-01"], "Overdue as of 2014-01-01", "Quá hạn tính đến ngày 2014-01-01"),
+    (["overdue", "--as-of", "2013-01-01"], "nothing overdue as of 2013-01-01",
+     "không có mốc nào quá hạn tính đến ngày 2013-01-01"),
+    (["upcoming", "--as-of", "2013-12-01", "--days", "31"], "Due from 2013-12-01 through the next 31 days",
+     "Đến hạn trong 31 ngày kể từ ngày 2013-12-01"),
+    (["tasks", "--agency", "snv", "--as-of", "2014-01-01"], "Tasks as of 2014-01-01 — ",
+     "Nhiệm vụ tính đến ngày 2014-01-01 — "),
+    (["history"], "no progress recorded", "chưa có báo cáo tiến độ nào"),
+    (["show", "2", "--as-of", "2014-01-01"], "Milestones as of 2014-01-01", "Các mốc tính đến ngày 2014-01-01"),
+    (["show", "IV.2-plan", "--as-of", "2014-01-01"], "Reports by agency", "Báo cáo theo cơ quan"),
+    (["show", "16"], "Ongoing (no due date)", "Thường xuyên (không có hạn)"),
+], ids=lambda value: value[0] if isinstance(value, list) and value else None)
+def test_lang_vi_gives_tables_vietnamese_titles_and_labels(cli, loaded, args, english, vietnamese):
+    en = cli(*args).stdout
+    vi = cli("--lang", "vi", *args).stdout
+    assert english in en and vietnamese not in en
+    assert vietnamese in vi and english not in vi
+
+
+def test_show_in_vietnamese_names_every_fact_in_vietnamese(cli, loaded):
+    vi = cli("--lang", "vi", "show", "2", "--as-of", "2014-01-01").stdout
+    for label in ("Nội dung", "Chủ trì (văn bản)", "Phối hợp", "Thời gian (văn bản)", "Đánh giá", "Ngày hoàn thành"):
+        assert label in vi
+    for label in ("Content", "Lead (source)", "Support", "Deadline (source)", "Standing", "Done on"):
+        assert label not in vi
+
+
 def test_unknown_task_suggests_nearest(cli, loaded):
     result = cli("show", "23", expect=3)
     assert result.stderr.startswith("civreform: no task '23'; nearest:")
