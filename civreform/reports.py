@@ -365,7 +365,8 @@ def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | Non
 
 def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, scope: AgencyScope | None,
                      days_sql: str, columns: list[str], limit: int | None, line_sql=None):
-    """Milestones matching `where` and not done on :as_of, in report order (a generator of dicts).
+    """Milestones matching `where` and not done on :as_of, in report order (a generator of
+    dicts, or of line_sql's one value a row).
 
     Without an agency scope, a milestone none of whose events is dated after
     :as_of is read as it stands in milestone_report, in that table's own order
