@@ -67,28 +67,42 @@ class _Batch:
         self.tasks, self.leads, self.supports, self.members, self.milestones = [], [], [], [], []
         self.in_key_order = False
 
-    def add(self, task, expanded: dict[str, list[str]], deadline_json: dict[tuple, str]) -> None:
-        members: dict[str, str] = {}
-        for lead in task.lead:
-            for member in expanded[lead]:
-                members.setdefault(member, lead)
-        per_member = any(member != via for member, via in members.items())
-        lead_codes = ",".join(task.lead)
+    def add(self, task, expanded: dict[str, list[str]], known: tuple[dict, dict, dict]) -> None:
+        """The task's rows. `known` keeps what tasks share, by leads, by deadline and by
+        due date (plans repeat a few of each many times): worked out once each."""
+        by_leads, by_deadline, by_due = known
+        leads = tuple(task.lead)
+        by_lead = by_leads.get(leads)
+        if by_lead is None:
+            members: dict[str, str] = {}
+            for lead in leads:
+                for member in expanded[lead]:
+                    members.setdefault(member, lead)
+            per_member = any(member != via for member, via in members.items())
+            by_lead = by_leads[leads] = (list(members.items()) if per_member else None, int(per_member),
+                                      len(members) if per_member else 1, ",".join(leads))
+        members, per_member, units, lead_codes = by_lead
+        deadline = tuple(task.deadline)
+        deadline_json = by_deadline.get(deadline)
+        if deadline_json is None:
+            deadline_json = by_deadline[deadline] = json.dumps([_spec_json(s) for s in deadline], ensure_ascii=False)
+        task_id, seq, title, title_en = task.id, task.seq, task.title, task.title_en
         self.tasks.append(
-            (task.id, task.seq, task.section, task.title, task.title_en, task.content, task.content_en,
-             task.lead_text, task.support_text, task.time_text,
-             deadline_json.get(key := tuple(task.deadline)) or deadline_json.setdefault(
-                 key, json.dumps([_spec_json(s) for s in task.deadline], ensure_ascii=False)), task.note,
-             json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, int(per_member),
+            (task_id, seq, task.section, title, title_en, task.content, task.content_en,
+             task.lead_text, task.support_text, task.time_text, deadline_json, task.note,
+             json.dumps(task.target, ensure_ascii=False) if task.target is not None else None, per_member,
              lead_codes))
-        self.leads += [(task.id, code, seq) for seq, code in enumerate(task.lead, 1)]
-        self.supports += [(task.id, code, seq) for seq, code in enumerate(task.support, 1)]
-        if per_member:
-            self.members += [(task.id, member, via) for member, via in members.items()]
-        units = len(members) if per_member else 1
-        self.milestones += [(m.due.isoformat(), task.seq, seq, task.id, m.label, m.label_vi, task.title,
-                             task.title_en, lead_codes, int(per_member), m.due.toordinal(), units)
-                            for seq, m in enumerate(task.milestones, 1)]
+        self.leads += [(task_id, code, number) for number, code in enumerate(leads, 1)]
+        if task.support:
+            self.supports += [(task_id, code, number) for number, code in enumerate(task.support, 1)]
+        if members:
+            self.members += [(task_id, member, via) for member, via in members]
+        for number, milestone in enumerate(task.milestones, 1):
+            due = by_due.get(milestone.due)
+            if due is None:
+                due = by_due[milestone.due] = (milestone.due.isoformat(), milestone.due.toordinal())
+            self.milestones.append((due[0], seq, number, task_id, milestone.label, milestone.label_vi, title,
+                                    title_en, lead_codes, per_member, due[1], units))
 
     def write(self, conn: sqlite3.Connection, plan_id: str) -> None:
         """Insert the rows table by table, each in key order (rows in key order
@@ -136,10 +150,10 @@ def task_batches(plan: Plan):
     (batch, tasks so far, milestones so far, (done, total)) after the first
     FIRST_BATCH_TASKS tasks, then every BATCH_TASKS, and at the end."""
     expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
-    deadline_json: dict[tuple, str] = {}  # plans repeat a few deadlines many times
+    known: tuple[dict, dict, dict] = ({}, {}, {})  # see _Batch.add
     batch, tasks, milestones, full_at = _Batch(), 0, 0, FIRST_BATCH_TASKS
     for task in plan.tasks:
-        batch.add(task, expanded, deadline_json)
+        batch.add(task, expanded, known)
         tasks += 1
         milestones += len(task.milestones)
         if tasks == full_at:

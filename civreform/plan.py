@@ -26,6 +26,9 @@ CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TASK_FIELDS = frozenset({"id", "section", "title", "title_en", "content", "content_en", "lead_text", "lead",
                          "support_text", "support", "time_text", "deadline", "note", "target"})
+_TASK_TEXT_DEFAULTS = {"content": "", "section": "appendix", "title": "", "title_en": "", "content_en": "",
+                       "lead_text": "", "support_text": "", "note": ""}
+_TASK_TEXTS = frozenset(_TASK_TEXT_DEFAULTS)
 RULE_FIELDS = frozenset({"quarter", "half", "month", "day", "date", "year", "every", "label", "label_vi"})
 
 
@@ -971,19 +974,32 @@ class _Validator:
                 except DeadlineError as error:
                     raise self.fail(f"{what}: {error}", self.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
             milestones = list(laid_out)
-            content = self.text(entry, "content", what)
+            texts = self.plain_texts(entry)
+            content = texts["content"] if texts is not None else self.text(entry, "content", what)
             target = entry.get("target")
             if target is not None and not isinstance(target, dict):
                 raise self.fail(f"{what}: target must be a mapping", self.line_of(entry, "target"))
+            if texts is None:  # some field is not plain text: each is checked (or fails) in turn
+                texts = {key: self.text(entry, key, what, default) for key, default in _TASK_TEXT_DEFAULTS.items()}
             yield Task(
                 id=task_id, seq=index + 1, content=content, lead=lead, milestones=milestones,
-                section=self.text(entry, "section", what, "appendix"),
-                title=self.text(entry, "title", what) or _short(content),
-                title_en=self.text(entry, "title_en", what), content_en=self.text(entry, "content_en", what),
-                lead_text=self.text(entry, "lead_text", what), support_text=self.text(entry, "support_text", what),
-                time_text=time_text, support=support, deadline=specs, note=self.text(entry, "note", what),
+                section=texts["section"], title=texts["title"] or _short(content), title_en=texts["title_en"],
+                content_en=texts["content_en"], lead_text=texts["lead_text"], support_text=texts["support_text"],
+                time_text=time_text, support=support, deadline=specs, note=texts["note"],
                 target=_plain(target) if target is not None else None, line=entry.line,
             )
+
+    @staticmethod
+    def plain_texts(entry: _Located) -> dict[str, str] | None:
+        """A task's text fields (but time_text) in one pass, when every one it has is
+        plain text (the common case); else None, and text() checks each."""
+        texts = dict(_TASK_TEXT_DEFAULTS)
+        for key in _TASK_TEXTS.intersection(entry):
+            value = entry[key]
+            if type(value) is not str or "\0" in value:
+                return None
+            texts[key] = value.strip()
+        return texts
 
     def deadline(self, entry: _Located, what: str, time_text: str) -> list[DeadlineSpec]:
         if "deadline" not in entry or entry["deadline"] is None:
