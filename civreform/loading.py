@@ -11,6 +11,7 @@ import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from operator import itemgetter
 
 from civreform import plan as plan_module
 from civreform.db import refresh_report_state, write_transaction
@@ -132,7 +133,7 @@ class _Batch:
         if not self.in_key_order:
             for rows in (self.tasks, self.leads, self.supports, self.members):
                 rows.sort()
-            self.milestones.sort(key=lambda row: (row[3], row[4]))  # by task and label: the report's key index
+            self.milestones.sort(key=itemgetter(3, 4))  # by task and label: the report's key index
             self.in_key_order = True
         return self.tasks, self.leads, self.supports, self.members, self.milestones
 

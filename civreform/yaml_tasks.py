@@ -123,7 +123,7 @@ class PlainTaskReader:
         break is always a line's start); a task whose every other line starts at its
         keys' column is cut into those lines the same way: both in C, not line by line."""
         column = self.column
-        task_start = "\n" + " " * column + "- "
+        task_start, key_start = "\n" + " " * column + "- ", "\n" + " " * (column + 2)
         pending, first = None, self.first_line  # the last task of a chunk (it may go on), its line
         unusual_lines: set = set()
         for number, text, unusual in self._chunks(handle):
@@ -138,8 +138,17 @@ class PlainTaskReader:
                 pieces = (pending + "\n" + text).split(task_start)
             pending = pieces.pop()
             for piece in pieces:
+                lines = piece.count("\n") + 1
+                if not unusual_lines or unusual_lines.isdisjoint(range(first, first + lines)):
+                    entries = piece.split(key_start)
+                    if len(entries) == lines:  # every line at the keys' column: maybe a flat task
+                        mapping = self._flat_task(piece, entries, first)
+                        if mapping is not None:
+                            yield mapping, first
+                            first += lines
+                            continue
                 yield from self._piece(piece, first, unusual_lines)
-                first += piece.count("\n") + 1
+                first += lines
         if pending is not None:
             yield from self._piece(pending, first, unusual_lines, last=True)
 
