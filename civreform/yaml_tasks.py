@@ -61,6 +61,7 @@ class PlainTaskReader:
         import yaml
 
         self.path, self.first_line, self.column = path, first_line, column
+        self.key_start = "\n" + " " * (column + 2)  # a line of a flat task's keys
         self.loader, self.scalar_node = loader, yaml.nodes.ScalarNode
         implicit = loader.yaml_implicit_resolvers
         self.wildcard = implicit.get(None, [])
@@ -123,7 +124,7 @@ class PlainTaskReader:
         break is always a line's start); a task whose every other line starts at its
         keys' column is cut into those lines the same way: both in C, not line by line."""
         column = self.column
-        task_start, key_start = "\n" + " " * column + "- ", "\n" + " " * (column + 2)
+        task_start = "\n" + " " * column + "- "
         pending, first = None, self.first_line  # the last task of a chunk (it may go on), its line
         unusual_lines: set = set()
         for number, text, unusual in self._chunks(handle):
@@ -131,37 +132,30 @@ class PlainTaskReader:
                 unusual_lines = {n for n in unusual_lines if n >= first} | unusual
             if pending is None:
                 pieces = ("\n" + text).split(task_start)
-                if pieces[0]:
+                if pieces[0] or len(pieces) == 1:
                     raise GiveUp  # the first line is not where the tasks were said to start
                 del pieces[0]
             else:
                 pieces = (pending + "\n" + text).split(task_start)
             pending = pieces.pop()
             for piece in pieces:
-                lines = piece.count("\n") + 1
-                if not unusual_lines or unusual_lines.isdisjoint(range(first, first + lines)):
-                    entries = piece.split(key_start)
-                    if len(entries) == lines:  # every line at the keys' column: maybe a flat task
-                        mapping = self._flat_task(piece, entries, first)
-                        if mapping is not None:
-                            yield mapping, first
-                            first += lines
-                            continue
                 yield from self._piece(piece, first, unusual_lines)
-                first += lines
+                first += piece.count("\n") + 1
         if pending is not None:
             yield from self._piece(pending, first, unusual_lines, last=True)
 
     def _piece(self, piece: str, first: int, unusual_lines: set, last: bool = False):
-        """The task whose lines (after its `- `) are `piece`, first on line `first`."""
+        """The task whose lines (after its `- `) are `piece`, first on line `first`;
+        for the `last`, GiveUp after it if the document goes on."""
         lines = piece.count("\n") + 1
         unusual = bool(unusual_lines) and not unusual_lines.isdisjoint(range(first, first + lines))
-        key_start = "\n" + " " * (self.column + 2)
-        if not unusual and piece.count(key_start) == lines - 1:
-            mapping = self._flat_task(piece, piece.split(key_start), first)
-            if mapping is not None:
-                yield mapping, first
-                return
+        if not unusual:
+            entries = piece.split(self.key_start)
+            if len(entries) == lines:  # every line at the keys' column: maybe a flat task
+                mapping = self._flat_task(piece, entries, first)
+                if mapping is not None:
+                    yield mapping, first
+                    return
         column, inside = self.column, " " * (self.column + 1)
         item = (" " * column + "- " + piece).split("\n")
         for end, line in enumerate(item):  # where the task ends: its last line
