@@ -88,7 +88,8 @@ class PlainTaskReader:
                 text = line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
                 raise GiveUp from None
-            if not line or _LINE_BREAKS_ONLY_YAML_COUNTS.search(text.rstrip("\r\n")):
+            text = text[:-2] if text.endswith("\r\n") else text[:-1]  # (the line's own break)
+            if not line or _LINE_BREAKS_ONLY_YAML_COUNTS.search(text):
                 raise GiveUp  # libyaml counted a line there that Python does not
             number += 1
         while True:

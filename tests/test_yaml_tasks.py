@@ -165,9 +165,10 @@ def outcome(path, stream: bool):
     lambda text: text.replace("deadline: {quarter: IV, year: 2013}", "deadline: &q {quarter: IV, year: 2013}", 1)
     .replace("deadline: {quarter: III, year: 2013}", "deadline: *q", 1),  # an alias of another task's anchor
     lambda text: text.replace("\n", "\r\n"),
+    lambda text: text.replace("plan:\n", "plan:\r\r\n", 1),  # a line break Python's readline does not see
     lambda text: text.replace("    title_en:", "    title_en: x\u2028y", 1),  # a line break only YAML counts
     lambda text: text.replace("    title_en:", "    title_en: \x01", 1),  # a character YAML refuses
-], ids=["keys after", "alias", "CRLF", "U+2028", "control character"])
+], ids=["keys after", "alias", "CRLF", "CR CRLF", "U+2028", "control character"])
 def test_where_the_line_reader_hands_over_the_tasks_are_still_the_same(tmp_path, monkeypatch, change):
     path = tmp_path / "changed.yaml"
     path.write_bytes(change(PLAN.read_text(encoding="utf-8")).encode("utf-8"))
