@@ -479,6 +479,11 @@ def _yaml_errors(name: str):
         bad = _first_bad_byte(name)             # the file itself, a byte that is not UTF-8
         if bad is not None:
             raise PlanFileError(f"not UTF-8 text (byte {bad})", name) from None
+        if isinstance(error.character, int):  # (its position counts bytes or characters, by reader)
+            code = error.character
+            escape = f"\\x{code:02X}" if code < 0x100 else f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+            raise PlanFileError(f"YAML does not allow the character U+{code:04X} here; remove it, or write it "
+                                f"as {escape} inside double quotes", name, _line_of_character(name, chr(code))) from None
         raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
     except yaml.YAMLError as error:
         raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
@@ -615,6 +620,16 @@ class _YamlTaskReader:
             return self.node_value()[0]
         finally:
             del loader.peek_event, loader.get_event, loader.check_event
+
+
+def _line_of_character(name: str, character: str) -> int | None:
+    """The line of the file at `name` where `character` first appears (None if it cannot tell)."""
+    try:
+        text = Path(name).read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    at = text.find(character)
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 def _first_bad_byte(name: str) -> int | None:

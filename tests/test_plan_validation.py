@@ -56,6 +56,10 @@ CASES = {
         lambda t: t.replace("title_en: Scheme on organisation and staff quality to 2015",
                             'title_en: "Scheme\\0 on organisation"'),
         "title_en: \"Scheme", "task 2: title_en contains a NUL character", ""),
+    "control character": (  # YAML refuses it anywhere in the file: its line, not a byte offset
+        lambda t: t.replace("title_en: Scheme on organisation and staff quality to 2015",
+                            "title_en: Scheme\x01 on organisation"),
+        "title_en: Scheme\x01", "YAML does not allow the character U+0001", ""),
     "YAML syntax error": (
         lambda t: t.replace("  - id: \"5\"\n", "  - id: \"5\n", 1),
         '- id: "5', "YAML syntax error", ""),
