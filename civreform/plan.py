@@ -476,14 +476,16 @@ def _yaml_errors(name: str):
             problem += f" ({error.context} that starts on line {error.context_mark.line + 1})"
         raise PlanFileError(f"YAML syntax error: {problem}", name, mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as error:  # a character YAML refuses; or, where libyaml reads
-        bad = _first_bad_byte(name)             # the file itself, a byte that is not UTF-8
+        text, bad = _read_again(name)           # the file itself, a byte that is not UTF-8
         if bad is not None:
             raise PlanFileError(f"not UTF-8 text (byte {bad})", name) from None
         if isinstance(error.character, int):  # (its position counts bytes or characters, by reader)
             code = error.character
             escape = f"\\x{code:02X}" if code < 0x100 else f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+            at = text.find(chr(code)) if text is not None else -1  # where YAML's reader stopped
             raise PlanFileError(f"YAML does not allow the character U+{code:04X} here; remove it, or write it "
-                                f"as {escape} inside double quotes", name, _line_of_character(name, chr(code))) from None
+                                f"as {escape} inside double quotes", name,
+                                text.count("\n", 0, at) + 1 if at >= 0 else None) from None
         raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
     except yaml.YAMLError as error:
         raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
@@ -492,7 +494,44 @@ def _yaml_errors(name: str):
 
 
 class _NotPlain(Exception):
-    """A task uses an anchor, an alias, a tag or a merge key: PyYAML's own path builds it."""
+    """A value that a fast reader does not build itself (an anchor, an alias, a tag, a
+    merge key; for yaml_tasks, a line it does not read): PyYAML's own path builds it."""
+
+
+_MISSING = object()
+
+
+class _PlainScalars:
+    """The value of a plain (unquoted) YAML scalar, as PyYAML's resolver and
+    constructors make it: text, or a number, true/false or null; _NotPlain for any
+    other type (a merge key, "="), which PyYAML's path should decide. Short scalars
+    repeat (keys, codes, "III"): each is worked out once, in `known`."""
+
+    def __init__(self, loader):
+        from yaml import nodes
+
+        self.loader, self.scalar_node = loader, nodes.ScalarNode
+        implicit = loader.yaml_implicit_resolvers  # as Resolver.resolve reads them
+        self.wildcard = implicit.get(None, [])
+        self.resolvers = {first: resolvers + self.wildcard for first, resolvers in implicit.items() if first is not None}
+        self.constructed = {f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null")}
+        self.known: dict[str, object] = {}
+
+    def __call__(self, text: str, start_mark=None, end_mark=None):
+        known = self.known.get(text, _MISSING)
+        if known is not _MISSING:
+            return known
+        value = text
+        for tag, pattern in self.resolvers.get(text[:1], self.wildcard):
+            if pattern.match(text):
+                if tag not in self.constructed:
+                    raise _NotPlain
+                loader = self.loader
+                value = loader.yaml_constructors[tag](loader, self.scalar_node(tag, text, start_mark, end_mark))
+                break
+        if len(text) <= 24 and len(self.known) < 4096:
+            self.known[text] = value
+        return value
 
 
 class _YamlTaskReader:
@@ -506,14 +545,13 @@ class _YamlTaskReader:
     values, lines and errors). Any other task is handed to that path, its events
     replayed from a buffer."""
 
-    def __init__(self, loader, node_value):
-        from yaml import events, nodes
+    def __init__(self, loader, node_value, plain: _PlainScalars):
+        from yaml import events
 
-        self.loader, self.node_value, self.nodes = loader, node_value, nodes
+        self.loader, self.node_value, self.plain = loader, node_value, plain
         self.scalar_event = events.ScalarEvent
         self.mapping_start, self.sequence_start = events.MappingStartEvent, events.SequenceStartEvent
         self.collection_end = (events.MappingEndEvent, events.SequenceEndEvent)
-        self.short_scalars: dict[str, object] = {}  # short plain scalars repeat: keys, codes, "III"
 
     def __call__(self):
         buffer = self._events_of_one_value()
@@ -548,22 +586,7 @@ class _YamlTaskReader:
             raise _NotPlain
         if not event.implicit[0]:  # quoted, or a block of text: a string (resolve() says so too)
             return event.value
-        known = self.short_scalars.get(event.value, self)
-        if known is not self:
-            return known
-        loader = self.loader
-        tag = loader.resolve(self.nodes.ScalarNode, event.value, event.implicit)
-        if tag == "tag:yaml.org,2002:str":
-            value = event.value
-        elif tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
-                     "tag:yaml.org,2002:null"):
-            node = self.nodes.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
-            value = loader.yaml_constructors[tag](loader, node)
-        else:  # a merge key, or a type PyYAML's path should decide
-            raise _NotPlain
-        if len(event.value) <= 24 and len(self.short_scalars) < 4096:
-            self.short_scalars[event.value] = value
-        return value
+        return self.plain(event.value, event.start_mark, event.end_mark)
 
     def _build(self, buffer: list, index: int):
         """The value whose events start at buffer[index], and the index after them."""
@@ -622,26 +645,16 @@ class _YamlTaskReader:
             del loader.peek_event, loader.get_event, loader.check_event
 
 
-def _line_of_character(name: str, character: str) -> int | None:
-    """The line of the file at `name` where `character` first appears (None if it cannot tell)."""
+def _read_again(name: str) -> tuple[str | None, int | None]:
+    """The file at `name` read again after YAML's reader refused it: (its text, None);
+    or (None, where it stops being UTF-8, counted as Python counts it: libyaml names
+    the byte after a cut-short character); or (None, None) when it cannot be read."""
     try:
-        text = Path(name).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None
-    at = text.find(character)
-    return text.count("\n", 0, at) + 1 if at >= 0 else None
-
-
-def _first_bad_byte(name: str) -> int | None:
-    """Where the file at `name` stops being UTF-8, counted as Python counts it (libyaml
-    names the byte after a cut-short character); None when it cannot be read again."""
-    try:
-        Path(name).read_bytes().decode("utf-8-sig")
+        return Path(name).read_bytes().decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
-        return error.start
+        return None, error.start
     except OSError:
-        return None
-    return None
+        return None, None
 
 
 READ_TASK_LINES = True  # read a streamed YAML plan's tasks from their lines where they allow it (yaml_tasks)
@@ -680,7 +693,8 @@ def _yaml_task_source(path: Path, name: str):
         node = loader.compose_node(None, None)
         return loader.construct_document(node), node.start_mark.line + 1
 
-    task_value = _YamlTaskReader(loader, node_value)
+    plain = _PlainScalars(loader)
+    task_value = _YamlTaskReader(loader, node_value, plain)
 
     def read_root() -> _Located | None:
         with _yaml_errors(name):
@@ -715,21 +729,21 @@ def _yaml_task_source(path: Path, name: str):
         return None
 
     def read_tasks(stream: TaskStream):
+        rest = _Located()  # the keys after the tasks
+        rest.line, rest.lines = 1, {}
         with closing(handle), _yaml_errors(name):
             given = 0
             start = loader.peek_event()
             if READ_TASK_LINES and not start.flow_style:
                 from civreform.yaml_tasks import GiveUp, PlainTaskReader
 
-                reader = PlainTaskReader(path, start.start_mark.line + 1, start.start_mark.column, loader)
+                reader = PlainTaskReader(path, start.start_mark.line + 1, start.start_mark.column, loader, plain)
                 try:
                     for item, line in reader:
                         yield item, line
                         given += 1
                         stream.position = reader.position
-                    rest = _Located()
-                    rest.line, rest.lines = 1, {}
-                    return rest
+                    return rest  # (none: the tasks end the file)
                 except GiveUp:  # libyaml reads on from the task after those given
                     pass
             loader.get_event()  # sequence start
@@ -742,8 +756,6 @@ def _yaml_task_source(path: Path, name: str):
                 yield item, line
                 stream.position = handle.tell()  # bytes libyaml has read
             loader.get_event()
-            rest = _Located()
-            rest.line, rest.lines = 1, {}
             while not loader.check_event(events.MappingEndEvent):
                 key, line = node_value()
                 if key in root or key in rest:

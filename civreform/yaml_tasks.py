@@ -21,17 +21,13 @@ from __future__ import annotations
 import re
 
 from civreform.errors import PlanFileError
-from civreform.plan import _Located, _LocatedList, _make_loader
+from civreform.plan import _MISSING, _Located, _LocatedList, _make_loader, _NotPlain, _PlainScalars
 
 CHUNK_BYTES = 1 << 20  # how much of the file is read, decoded and split at a time
 
 
 class GiveUp(Exception):
     """This reader cannot be sure of the rest of the file."""
-
-
-class _NotPlain(Exception):
-    """This task has a line this reader does not read itself."""
 
 
 # Characters YAML reads as text anywhere, in lines that Python counts as YAML does:
@@ -43,7 +39,6 @@ _FLOW_WORD = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 _FLOW_TEXT = re.compile(rf"(?:[\[\]{{}},]|{_FLOW_WORD}(?:: )?| )*")
 _FLOW_PART = re.compile(rf"[\[\]{{}},]|({_FLOW_WORD})(: )?")
 _NOT_PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_MISSING = object()
 
 
 def _is_entry(text: str) -> bool:
@@ -54,23 +49,19 @@ def _is_entry(text: str) -> bool:
 class PlainTaskReader:
     """(task, line) for each task of the block sequence whose first `-` is on line
     `first_line` (counted from 1) at `column` of the file at `path`; `loader` is the
-    PyYAML loader reading the file (its resolver and constructors decide what a
-    plain word is). `position` is how many bytes of the file have been read."""
+    PyYAML loader reading the file, and `plain` its reading of plain words (the
+    one libyaml's events path uses). `position` is how many bytes of the file have
+    been read."""
 
-    def __init__(self, path, first_line: int, column: int, loader):
-        import yaml
-
+    def __init__(self, path, first_line: int, column: int, loader, plain: _PlainScalars):
         self.path, self.first_line, self.column = path, first_line, column
         self.key_start = "\n" + " " * (column + 2)  # a line of a flat task's keys
-        self.loader, self.scalar_node = loader, yaml.nodes.ScalarNode
-        implicit = loader.yaml_implicit_resolvers
-        self.wildcard = implicit.get(None, [])
-        self.resolvers = {first: resolvers + self.wildcard for first, resolvers in implicit.items() if first}
-        self.constructed = {f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null")}
-        self.plain: dict[str, object] = {}  # short plain scalars repeat: codes, "III", "year"
-        self.keys: dict[str, object] = {}
-        self.text_keys: set[str] = set()  # keys YAML reads as the word itself
-        self.special = _NOT_PLAIN_FIRST | set(self.resolvers) | {" "}  # a value's first characters that need a look
+        self.plain = plain
+        self.keys: dict[str, object] = {}  # a key's text: its value
+        self.text_keys: set[str] = set()  # the keys YAML reads as the word itself
+        # A value's first characters that need a look (quotes, flow collections, words
+        # YAML may read as a number, true or null); the rest start plain text.
+        self.special = _NOT_PLAIN_FIRST | set(plain.resolvers) | {" "}
         self.flow: dict[str, tuple] = {}
         self.loader_class = None  # for a task PyYAML reads
         self.anchors = set(getattr(loader, "anchors", {}))  # defined so far (before the tasks, and in them)
@@ -140,15 +131,15 @@ class PlainTaskReader:
                 pieces = (pending + "\n" + text).split(task_start)
             pending = pieces.pop()
             for piece in pieces:
-                yield from self._piece(piece, first, unusual_lines)
-                first += piece.count("\n") + 1
+                lines = piece.count("\n") + 1
+                yield from self._piece(piece, first, lines, unusual_lines)
+                first += lines
         if pending is not None:
-            yield from self._piece(pending, first, unusual_lines, last=True)
+            yield from self._piece(pending, first, pending.count("\n") + 1, unusual_lines, last=True)
 
-    def _piece(self, piece: str, first: int, unusual_lines: set, last: bool = False):
-        """The task whose lines (after its `- `) are `piece`, first on line `first`;
-        for the `last`, GiveUp after it if the document goes on."""
-        lines = piece.count("\n") + 1
+    def _piece(self, piece: str, first: int, lines: int, unusual_lines: set, last: bool = False):
+        """The task whose `lines` lines (after its `- `) are `piece`, the first on line
+        `first`; for the `last`, GiveUp after it if the document goes on."""
         unusual = bool(unusual_lines) and not unusual_lines.isdisjoint(range(first, first + lines))
         if not unusual:
             entries = piece.split(self.key_start)
@@ -209,8 +200,8 @@ class PlainTaskReader:
                     elif start in _NOT_PLAIN_FIRST or start == " ":
                         return None
                     else:
-                        known = plain.get(value, _MISSING)
-                        value = self._plain(value) if known is _MISSING else known
+                        known = plain.known.get(value, _MISSING)
+                        value = plain(value) if known is _MISSING else known
                 values[key] = value
         except (IndexError, _NotPlain):  # ("key:" with nothing after it)
             return None
@@ -227,25 +218,27 @@ class PlainTaskReader:
 
     def _keys_are_text(self, mapping: dict) -> bool:
         """Whether every key of `mapping` is a plain word that YAML reads as itself."""
-        for key in mapping:
-            if key not in self.text_keys:
-                if not key.isidentifier() or self._key(key) != key or type(self._key(key)) is not str:
-                    return False
-                self.text_keys.add(key)
-        return True
+        for key in mapping.keys() - self.text_keys:
+            self._key(key)
+        return mapping.keys() <= self.text_keys
 
     def _key(self, text: str):
         """A mapping key written as a plain word, or _MISSING."""
+        key = self.keys.get(text, _MISSING)
+        if key is not _MISSING:
+            return key
         if not text.isidentifier():
             return _MISSING
         try:
-            key = self._plain(text)
+            key = self.plain(text)
         except _NotPlain:
             return _MISSING
         if key is None:
             return _MISSING  # (PyYAML's path says what is wrong with it)
         if len(self.keys) < 4096:
             self.keys[text] = key
+            if type(key) is str:  # (an identifier that reads as text reads as itself)
+                self.text_keys.add(text)
         return key
 
     # any task of one-line values, nested -------------------------------------
@@ -333,7 +326,7 @@ class PlainTaskReader:
             return _built(self._flow(text), line)
         if first in _NOT_PLAIN_FIRST or ": " in text or " #" in text or text[-1] == ":":
             raise _NotPlain
-        return self._plain(text)
+        return self.plain(text)
 
     def _flow(self, text: str) -> tuple:
         """How to build a flow collection (see _built), worked out once per text."""
@@ -368,7 +361,7 @@ class PlainTaskReader:
                 index += 1
             _whole, word, colon = parts[index]
             if opening == "{":
-                key = self._plain(word) if word and colon else None
+                key = self.plain(word) if word and colon else None
                 if key is None or key in keys:
                     raise _NotPlain  # (no key, a key with no value, or a key twice)
                 keys[key] = True
@@ -377,7 +370,7 @@ class PlainTaskReader:
             if colon:
                 raise _NotPlain  # a pair inside a sequence
             if word:
-                value, index = ("word", self._plain(word)), index + 1
+                value, index = ("word", self.plain(word)), index + 1
             else:
                 value, index = self._flow_collection(parts, index)
             entries.append((key, value) if opening == "{" else value)
@@ -386,23 +379,6 @@ class PlainTaskReader:
                 return ("words", [value for _kind, value in entries]), index + 1
             return ("pairs", [(key, value) for key, (_kind, value) in entries]), index + 1
         return ("seq" if opening == "[" else "map", entries), index + 1
-
-    def _plain(self, text: str):
-        """A plain scalar's value: text, or what YAML 1.1 reads it as (a number, true, null)."""
-        known = self.plain.get(text, _MISSING)
-        if known is not _MISSING:
-            return known
-        value = text
-        for tag, pattern in self.resolvers.get(text[0], self.wildcard):  # as Resolver.resolve, for a plain scalar
-            if pattern.match(text):
-                if tag not in self.constructed:
-                    raise _NotPlain  # a merge key, "=": PyYAML's path decides
-                loader = self.loader
-                value = loader.yaml_constructors[tag](loader, self.scalar_node(tag, text, None, None))
-                break
-        if len(text) <= 24 and len(self.plain) < 4096:
-            self.plain[text] = value
-        return value
 
     # a task with other lines -------------------------------------------------
 
