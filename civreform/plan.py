@@ -29,6 +29,8 @@ TASK_FIELDS = frozenset({"id", "section", "title", "title_en", "content", "conte
 _TASK_TEXT_DEFAULTS = {"content": "", "section": "appendix", "title": "", "title_en": "", "content_en": "",
                        "lead_text": "", "support_text": "", "note": ""}
 _TASK_TEXTS = frozenset(_TASK_TEXT_DEFAULTS)
+_KNOWN_TASK_FIELDS = TASK_FIELDS - {"target"}
+_KNOWN_LIMIT = 1 << 16  # distinct codes or deadlines remembered for _Validator._known_task
 RULE_FIELDS = frozenset({"quarter", "half", "month", "day", "date", "year", "every", "label", "label_vi"})
 
 
@@ -101,8 +103,36 @@ class _LocatedList(list):
     lines: list = []  # noqa: RUF012
 
 
+class FlatEntry:
+    """A task of one-line `key: value` entries as yaml_tasks' line reader finds it:
+    `values` by key (in file order; for a flow collection, the reader's recipe of it),
+    `flows` (the file's text of each flow collection, by key) and `line`, its first.
+    located() gives it as PyYAML builds it. The validator takes a task whose codes and
+    deadline it has already validated, in another task of the same text, straight from
+    these (_Validator._known_task): no mapping with lines is built for it."""
+
+    __slots__ = ("values", "flows", "line")
+
+    def __init__(self, values: dict, flows: dict, line: int):
+        self.values, self.flows, self.line = values, flows, line
+
+    def located(self) -> _Located:
+        raise NotImplementedError
+
+
 def _line_at(items: list, index: int) -> int | None:
     return items.lines[index] if isinstance(items, _LocatedList) and items.lines else None
+
+
+def _deadline_key(values: dict, flows: dict, time_text: str) -> tuple | None:
+    """What a flat task's deadlines depend on: its deadline's text, or, when it has
+    none, its time_text (None for a deadline that is neither a flow collection nor text)."""
+    if "deadline" in flows:
+        return ("flow", flows["deadline"])
+    deadline = values.get("deadline")
+    if deadline is None:
+        return ("time_text", time_text)
+    return ("text", deadline) if type(deadline) is str else None
 
 
 def _json_object(pairs: list[tuple]) -> _Located:
@@ -778,6 +808,8 @@ class _Validator:
         # Plans repeat a handful of deadlines thousands of times ("Quý IV hàng năm"):
         # a rule that validated once gives the same result again (errors are never cached).
         self._rules: dict[tuple, DeadlineSpec] = {}
+        self._known_codes: dict[tuple, tuple] = {}  # see _known_task
+        self._known_deadlines: dict[tuple, tuple] = {}
         self._phrases: dict[str, list[DeadlineSpec]] = {}
         self._laid_out: dict[tuple, list] = {}
 
@@ -971,50 +1003,122 @@ class _Validator:
         """Validated tasks from (entry, line) pairs, one at a time (a generator)."""
         seen: dict[str, int] = {}
         for index, (item, item_line) in enumerate(entries):
-            entry = self.mapping(item, "a task", item_line)
-            raw_id = entry.get("id")
-            what = f"task {raw_id}" if raw_id is not None else f"task #{index + 1}"
-            self.check_keys(
-                entry,
-                TASK_FIELDS,
-                ("id", "content", "lead"),
-                what,
-            )
-            if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
-                raise self.fail(f"{what}: id must be text such as \"1\" or \"IV.2-plan\"", self.line_of(entry, "id"))
-            task_id = str(raw_id).strip()
-            if not ID_PATTERN.fullmatch(task_id):
-                raise self.fail(f"task id {task_id!r} must be letters, digits, '.', '_' or '-'", self.line_of(entry, "id"))
-            if task_id in seen:
-                raise self.fail(f"duplicate task id {task_id!r} (first on line {seen[task_id]})", self.line_of(entry, "id"))
-            seen[task_id] = self.line_of(entry, "id")
-            lead = self.codes(entry, "lead", what, known)
-            if not lead:
-                raise self.fail(f"{what}: lead must name at least one agency", self.line_of(entry, "lead"))
-            support = self.codes(entry, "support", what, known)
-            time_text = self.text(entry, "time_text", what)
-            specs = self.deadline(entry, what, time_text)
-            laid_out = self._laid_out.get(key := tuple(specs))
-            if laid_out is None:
-                try:
-                    laid_out = self._laid_out[key] = milestones_for(specs, start, end)
-                except DeadlineError as error:
-                    raise self.fail(f"{what}: {error}", self.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
-            milestones = list(laid_out)
-            texts = self.plain_texts(entry)
-            content = texts["content"] if texts is not None else self.text(entry, "content", what)
-            target = entry.get("target")
-            if target is not None and not isinstance(target, dict):
-                raise self.fail(f"{what}: target must be a mapping", self.line_of(entry, "target"))
-            if texts is None:  # some field is not plain text: each is checked (or fails) in turn
-                texts = {key: self.text(entry, key, what, default) for key, default in _TASK_TEXT_DEFAULTS.items()}
-            yield Task(
-                id=task_id, seq=index + 1, content=content, lead=lead, milestones=milestones,
-                section=texts["section"], title=texts["title"] or _short(content), title_en=texts["title_en"],
-                content_en=texts["content_en"], lead_text=texts["lead_text"], support_text=texts["support_text"],
-                time_text=time_text, support=support, deadline=specs, note=texts["note"],
-                target=_plain(target) if target is not None else None, line=entry.line,
-            )
+            if isinstance(item, FlatEntry):
+                task = self._known_task(item, index + 1, seen)
+                if task is None:
+                    task = self._task(item.located(), item_line, index, seen, known, start, end)
+                    self._learn(item, task)
+                yield task
+            else:
+                yield self._task(item, item_line, index, seen, known, start, end)
+
+    def _task(self, item, item_line: int | None, index: int, seen: dict[str, int], known: dict[str, Agency],
+              start: date | None, end: date | None) -> Task:
+        """One task, every field checked (the errors name the field and its line)."""
+        entry = self.mapping(item, "a task", item_line)
+        raw_id = entry.get("id")
+        what = f"task {raw_id}" if raw_id is not None else f"task #{index + 1}"
+        self.check_keys(
+            entry,
+            TASK_FIELDS,
+            ("id", "content", "lead"),
+            what,
+        )
+        if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+            raise self.fail(f"{what}: id must be text such as \"1\" or \"IV.2-plan\"", self.line_of(entry, "id"))
+        task_id = str(raw_id).strip()
+        if not ID_PATTERN.fullmatch(task_id):
+            raise self.fail(f"task id {task_id!r} must be letters, digits, '.', '_' or '-'", self.line_of(entry, "id"))
+        if task_id in seen:
+            raise self.fail(f"duplicate task id {task_id!r} (first on line {seen[task_id]})", self.line_of(entry, "id"))
+        seen[task_id] = self.line_of(entry, "id")
+        lead = self.codes(entry, "lead", what, known)
+        if not lead:
+            raise self.fail(f"{what}: lead must name at least one agency", self.line_of(entry, "lead"))
+        support = self.codes(entry, "support", what, known)
+        time_text = self.text(entry, "time_text", what)
+        specs = self.deadline(entry, what, time_text)
+        laid_out = self._laid_out.get(key := tuple(specs))
+        if laid_out is None:
+            try:
+                laid_out = self._laid_out[key] = milestones_for(specs, start, end)
+            except DeadlineError as error:
+                raise self.fail(f"{what}: {error}", self.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
+        milestones = list(laid_out)
+        texts = self.plain_texts(entry)
+        content = texts["content"] if texts is not None else self.text(entry, "content", what)
+        target = entry.get("target")
+        if target is not None and not isinstance(target, dict):
+            raise self.fail(f"{what}: target must be a mapping", self.line_of(entry, "target"))
+        if texts is None:  # some field is not plain text: each is checked (or fails) in turn
+            texts = {key: self.text(entry, key, what, default) for key, default in _TASK_TEXT_DEFAULTS.items()}
+        return Task(
+            id=task_id, seq=index + 1, content=content, lead=lead, milestones=milestones,
+            section=texts["section"], title=texts["title"] or _short(content), title_en=texts["title_en"],
+            content_en=texts["content_en"], lead_text=texts["lead_text"], support_text=texts["support_text"],
+            time_text=time_text, support=support, deadline=specs, note=texts["note"],
+            target=_plain(target) if target is not None else None, line=entry.line,
+        )
+
+    # A task of flat lines whose codes and deadline are written as in a task before
+    # it that validated: most tasks of a large plan. The codes and the deadline are
+    # the same values then (a value is a function of its text), so they are checked
+    # already; what is the task's own (its id, its texts) is checked here, as _task
+    # checks it. Anything else, or anything new, goes to _task, which has the errors.
+
+    def _known_task(self, item: FlatEntry, seq: int, seen: dict[str, int]) -> Task | None:
+        """The task, when everything in it is known to validate; else None."""
+        values, flows = item.values, item.flows
+        if not values.keys() <= _KNOWN_TASK_FIELDS or not values.get("content"):
+            return None
+        lead = self._known_codes.get(("lead", flows.get("lead")))
+        support = self._known_codes.get(("support", flows.get("support"))) if "support" in values else ()
+        if lead is None or support is None:
+            return None
+        time_text = values.get("time_text", "")
+        if type(time_text) is not str or "\0" in time_text:
+            return None
+        time_text = time_text.strip()
+        deadline = self._known_deadlines.get(_deadline_key(values, flows, time_text))
+        if deadline is None:
+            return None
+        raw_id = values["id"] if "id" in values else None
+        if type(raw_id) is str:
+            task_id = raw_id.strip()
+        elif type(raw_id) is int:  # (not a bool: its type is bool)
+            task_id = str(raw_id)
+        else:
+            return None
+        if task_id in seen or not ID_PATTERN.fullmatch(task_id):
+            return None
+        texts = dict(_TASK_TEXT_DEFAULTS)
+        for key in _TASK_TEXTS.intersection(values):
+            value = values[key]
+            if type(value) is not str or "\0" in value:
+                return None
+            texts[key] = value.strip()
+        seen[task_id] = item.line if next(iter(values)) == "id" else item.line + list(values).index("id")
+        specs, milestones = deadline
+        content = texts["content"]
+        return Task(
+            id=task_id, seq=seq, content=content, lead=list(lead), milestones=list(milestones),
+            section=texts["section"], title=texts["title"] or _short(content), title_en=texts["title_en"],
+            content_en=texts["content_en"], lead_text=texts["lead_text"], support_text=texts["support_text"],
+            time_text=time_text, support=list(support), deadline=list(specs), note=texts["note"], target=None,
+            line=item.line,
+        )
+
+    def _learn(self, item: FlatEntry, task: Task) -> None:
+        """Remember the codes and deadline of a task _task validated, by their text."""
+        if len(self._known_codes) >= _KNOWN_LIMIT or len(self._known_deadlines) >= _KNOWN_LIMIT:
+            return  # (a plan with more distinct ones than that is read the general way)
+        flows = item.flows
+        for role in ("lead", "support"):
+            if role in flows:
+                self._known_codes[(role, flows[role])] = tuple(getattr(task, role))
+        key = _deadline_key(item.values, flows, task.time_text)
+        if key is not None:
+            self._known_deadlines[key] = (tuple(task.deadline), tuple(task.milestones))
 
     @staticmethod
     def plain_texts(entry: _Located) -> dict[str, str] | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from civreform.errors import PlanFileError
-from civreform.plan import _MISSING, _Located, _LocatedList, _make_loader, _NotPlain, _PlainScalars
+from civreform.plan import _MISSING, FlatEntry, _Located, _LocatedList, _make_loader, _NotPlain, _PlainScalars
 
 CHUNK_BYTES = 1 << 20  # how much of the file is read, decoded and split at a time
 
@@ -174,7 +174,7 @@ class PlainTaskReader:
                 pass
         return self._read_by_pyyaml(item, first)
 
-    def _flat_task(self, piece: str, entries: list, first: int) -> _Located | None:
+    def _flat_task(self, piece: str, entries: list, first: int) -> _FlatTask | None:
         """A task of one-line `key: value` entries only (`entries`: its lines without their
         indentation; `piece`: them as in the file): the common case, read with as little
         work per line as can be; None for a task with any other line."""
@@ -182,7 +182,7 @@ class PlainTaskReader:
             return None  # a comment, a trailing space, a key with no value, an escape: not flat
         values: dict = {}  # (a plain dict takes items faster than a subclass)
         special, plain, flow = self.special, self.plain, self.flow
-        flows, colons = [], len(entries)  # every ": " is a key's, or in a quoted value or flow collection
+        flows, colons = {}, len(entries)  # every ": " is a key's, or in a quoted value or flow collection
         try:
             for entry in entries:
                 key, _colon, value = entry.partition(": ")
@@ -195,8 +195,8 @@ class PlainTaskReader:
                         value = value[1:-1]
                     elif start == "[" or start == "{":
                         colons += value.count(": ")
+                        flows[key] = value
                         value = flow.get(value) or self._flow(value)
-                        flows.append(key)
                     elif start in _NOT_PLAIN_FIRST or start == " ":
                         return None
                     else:
@@ -209,12 +209,7 @@ class PlainTaskReader:
             return None  # a key twice (PyYAML's path says so, with the line); ": " inside a value
         if not values.keys() <= self.text_keys and not self._keys_are_text(values):
             return None
-        lines = dict(zip(values, range(first, first + len(entries))))
-        for key in flows:
-            values[key] = _built(values[key], lines[key])
-        mapping = _Located(values)
-        mapping.line, mapping.lines = first, lines
-        return mapping
+        return _FlatTask(values, flows, first)
 
     def _keys_are_text(self, mapping: dict) -> bool:
         """Whether every key of `mapping` is a plain word that YAML reads as itself."""
@@ -407,6 +402,21 @@ class PlainTaskReader:
             raise GiveUp
         _move_lines(document, first_line - 1, set())
         return document[0], document.lines[0]
+
+
+class _FlatTask(FlatEntry):
+    """A task of one-line entries, each a line on from `line`: see plan.FlatEntry."""
+
+    __slots__ = ()
+
+    def located(self) -> _Located:
+        values = dict(self.values)
+        lines = dict(zip(values, range(self.line, self.line + len(values))))
+        for key in self.flows:
+            values[key] = _built(values[key], lines[key])
+        mapping = _Located(values)
+        mapping.line, mapping.lines = self.line, lines
+        return mapping
 
 
 def _built(recipe: tuple, line: int):
