@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 import tempfile
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import itemgetter
@@ -146,6 +147,19 @@ class _Batch:
         return batch
 
 
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector off while batches of rows come and go: at 100k tasks
+    it would walk ~600k row tuples, none of them in a cycle, ~0.1 s of the store."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def task_batches(plan: Plan):
     """The plan's tasks as batches of rows, validated as they are read: yields
     (batch, tasks so far, milestones so far, (done, total)) after the first
@@ -208,10 +222,11 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: Load
             [(plan.id, a.code, m) for a in plan.agencies for m in a.members],
         )
         task_count = milestone_count = 0
-        for batch, task_count, milestone_count, done in batches:
-            batch.write(conn, plan.id)
-            if progress is not None:
-                progress(*done)
+        with _collector_paused():
+            for batch, task_count, milestone_count, done in batches:
+                batch.write(conn, plan.id)
+                if progress is not None:
+                    progress(*done)
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
         if events_kept:
             refresh_report_state(conn, plan.id)  # a reload: reports already made count

@@ -6,7 +6,11 @@ value is built. This reader builds a task from its lines instead, when every lin
 it is one whose meaning it knows exactly: `key: value` and `- value` lines whose
 values are plain or quoted text (no escapes) or a flow collection of words
 ([a, b], {quarter: IV, year: 2013}), each on its one line. What it builds is what
-PyYAML builds (the same values, keys and lines). Otherwise:
+PyYAML builds (the same values, keys and lines). A task of one-line entries only
+(a flat task) is given as a plan.FlatEntry, with the text of its flow collections,
+so that the validator can take it from what it has met before (see
+plan._Validator._known_task) without building its values with their lines.
+Otherwise:
 
 - a task with any other line (a block scalar, a value over several lines, an
   escape, a tab, an anchor) is read by PyYAML from that task's own lines;
