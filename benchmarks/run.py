@@ -3,8 +3,9 @@
     python -m benchmarks.run                      # 1k, 10k and 100k tasks, 10 events per task
     python -m benchmarks.run --sizes 1000 --repeat 3
 
-For each size it generates a realistic plan (benchmarks/generate.py), times
-`civreform load`, adds progress events, then times `overdue` and `upcoming`
+For each size it generates a realistic plan (benchmarks/generate.py) as YAML and
+as JSON, times `civreform load` of each (the two taking turns, each load into a
+new database holding the bundled plan), adds progress events, then times `overdue` and `upcoming`
 (CSV) and `record`, each in a fresh process, reporting the median wall time and
 the peak memory (max RSS) of that process (for a load with its worker process,
 the larger of the two, as wait4 reports it; one more load is polled for both and
@@ -109,34 +110,22 @@ def bench_size(tasks: int, events_per_task: int, repeat: int, work: Path) -> dic
     db = folder / "civreform.db"
     env = {**os.environ, "CIVREFORM_DB": str(db), "CIVREFORM_TODAY": "2026-11-27"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # run with cached bytecode, as an installed package does
-    measure(civreform("load"), env)  # the bundled plan: the database exists before the timed load
-    load_wall, load_mib, _ = measure(civreform("load", str(plan)), env)
     plan_json = folder / "plan.json"
     helper(f"from pathlib import Path; from benchmarks.generate import write_plan; "
            f"write_plan(Path({str(plan_json)!r}), 'gen-{tasks}', {tasks}, seed={tasks})")
-    json_env = {**env, "CIVREFORM_DB": str(folder / "json.db")}
-    json_runs, json_memory = [], None
-    for index in range(repeat + 2):  # each into a new database holding the bundled plan; the first uncounted,
-        # the last one polled for memory
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{folder / 'json.db'}{suffix}").unlink(missing_ok=True)
-        measure(civreform("load"), json_env)
-        if index == repeat + 1 and sys.platform == "linux":
-            json_memory = tree_memory(civreform("load", str(plan_json)), json_env)
-        elif index <= repeat:
-            json_runs.append(measure(civreform("load", str(plan_json)), json_env))
-    json_runs = json_runs[1:]
-    json_wall, json_mib = statistics.median(r[0] for r in json_runs), max(r[1] for r in json_runs)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{folder / 'json.db'}{suffix}").unlink(missing_ok=True)
+    os.sync()  # the plans just written: their dirty pages reach the disk before the timed loads
+    loads = timed_loads({"yaml": plan, "json": plan_json}, folder, env, repeat)
+    measure(civreform("load"), env)  # the bundled plan, then the large one: the database the reports read
+    measure(civreform("load", str(plan)), env)
     events = int(helper(f"from pathlib import Path; from benchmarks.generate import add_events; "
                         f"print(add_events(Path({str(db)!r}), {tasks * events_per_task}, seed={tasks}))"))
     os.sync()  # the 1M-event setup leaves dirty pages; let them reach the disk before timing reads
-    results = {"tasks": tasks, "events": events, "load_s": load_wall, "load_peak_mib": load_mib,
-               "load_json_s": json_wall, "load_json_min_s": min(r[0] for r in json_runs),
-               "load_json_max_s": max(r[0] for r in json_runs), "load_json_peak_mib": json_mib,
-               "load_json_memory": json_memory,
-               "plan_mib": plan.stat().st_size / 2**20}
+    results = {"tasks": tasks, "events": events, "plan_mib": plan.stat().st_size / 2**20}
+    for name, (runs, memory) in loads.items():
+        prefix = "load" if name == "yaml" else "load_json"
+        results.update({f"{prefix}_s": statistics.median(r[0] for r in runs), f"{prefix}_min_s": min(r[0] for r in runs),
+                        f"{prefix}_max_s": max(r[0] for r in runs), f"{prefix}_peak_mib": max(r[1] for r in runs),
+                        f"load_{name}_memory": memory})
     results["overdue_csv"] = repeated(civreform("overdue", "--as-of", AS_OF, "--format", "csv"), env, repeat)
     results["overdue_today_csv"] = repeated(civreform("overdue", "--format", "csv"), env, repeat)
     results["upcoming_csv"] = repeated(civreform("upcoming", "--as-of", AS_OF, "--format", "csv"), env, repeat)
@@ -157,6 +146,29 @@ def bench_size(tasks: int, events_per_task: int, repeat: int, work: Path) -> dic
     if shutil.which("task"):
         results["taskwarrior"] = bench_taskwarrior(db, folder, repeat)
     return results
+
+
+def timed_loads(plans: dict[str, Path], folder: Path, env: dict, repeat: int) -> dict[str, tuple[list, dict | None]]:
+    """For each plan file (by name): `repeat` timed loads, each into a new database
+    holding the bundled plan, after one uncounted, the names taking turns; then one
+    more of each polled for memory (Linux)."""
+    runs: dict[str, list] = {name: [] for name in plans}
+    memory: dict[str, dict | None] = dict.fromkeys(plans)
+    for index in range(repeat + 2):
+        for name, plan_file in plans.items():
+            db = folder / f"{name}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            load_env = {**env, "CIVREFORM_DB": str(db)}
+            measure(civreform("load"), load_env)
+            if index == repeat + 1:
+                if sys.platform == "linux":
+                    memory[name] = tree_memory(civreform("load", str(plan_file)), load_env)
+            else:
+                runs[name].append(measure(civreform("load", str(plan_file)), load_env))
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return {name: (runs[name][1:], memory[name]) for name in plans}
 
 
 def bench_taskwarrior(db: Path, folder: Path, repeat: int) -> dict:
@@ -190,12 +202,12 @@ def bench_taskwarrior(db: Path, folder: Path, repeat: int) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| tasks | events | load YAML s (MiB) | load JSON s, median (fastest–slowest) (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
+    lines = ["| tasks | events | load YAML s, median (fastest–slowest) (MiB) | load JSON s, median (fastest–slowest) (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
              "upcoming csv s (MiB, rows) | overdue table s | record s (MiB) |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
-            f"| {r['tasks']:,} | {r['events']:,} | {r['load_s']:.2f} ({r['load_peak_mib']:.0f}) | "
+            f"| {r['tasks']:,} | {r['events']:,} | {r['load_s']:.2f} ({r['load_min_s']:.2f}–{r['load_max_s']:.2f}) ({r['load_peak_mib']:.0f}) | "
             f"{r['load_json_s']:.2f} ({r['load_json_min_s']:.2f}–{r['load_json_max_s']:.2f}) ({r['load_json_peak_mib']:.0f}) | "
             f"{r['overdue_csv']['median_s']:.2f} ({r['overdue_csv']['peak_mib']:.0f}, {r['overdue_csv']['lines'] - 1:,}) | "
             f"{r['overdue_today_csv']['median_s']:.2f} ({r['overdue_today_csv']['lines'] - 1:,}) | "
@@ -203,12 +215,13 @@ def table(results: list[dict]) -> str:
             f"{r['overdue_table']['median_s']:.2f} | {r['record']['median_s']:.3f} ({r['record']['peak_mib']:.0f}) |")
     polled = [r for r in results if r.get("load_json_memory")]
     if polled:
-        lines += ["", "Memory of one more JSON load, polled from /proc: each process's peak, and the peak of their sum:",
-                  "", "| tasks | command MiB | worker MiB | together MiB |", "|---:|---:|---:|---:|"]
+        lines += ["", "Memory of one more load of each, polled from /proc: each process's peak, and the peak of their sum:",
+                  "", "| tasks | YAML: command MiB | worker MiB | together MiB | JSON: command MiB | worker MiB | together MiB |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
         for r in polled:
-            memory = r["load_json_memory"]
-            lines.append(f"| {r['tasks']:,} | {memory['command_mib']:.0f} | {memory['worker_mib']:.0f} | "
-                         f"{memory['sum_mib']:.0f} |")
+            cells = [f"{memory['command_mib']:.0f} | {memory['worker_mib']:.0f} | {memory['sum_mib']:.0f}"
+                     for memory in (r["load_yaml_memory"], r["load_json_memory"])]
+            lines.append(f"| {r['tasks']:,} | {' | '.join(cells)} |")
     if any("taskwarrior" in r for r in results):
         lines += ["", "Taskwarrior on the same milestones (one task each):", "",
                   "| tasks | import s (MiB) | task overdue s (MiB, lines) | task add s (MiB) |", "|---:|---:|---:|---:|"]
