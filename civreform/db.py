@@ -522,6 +522,12 @@ class Database:
         self.conn.close()
 
 
+# A new database's page size. A 100k-task load stores ~5 % faster with 8 KiB pages
+# than with SQLite's 4 KiB (2.25 s against 2.36 s, median of 6 interleaved runs);
+# reports and `record` take the same time. A database that is there keeps its own.
+NEW_PAGE_SIZE = 8192
+
+
 def open_database(path: Path, *, create: bool = True, make_parent: bool = False) -> Database:
     """Open (and if needed create and migrate) the civreform database at path.
 
@@ -566,6 +572,8 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
         raise DatabaseError(f"{name}: cannot open the database ({error})") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {timeout}")
+        if not exists:
+            conn.execute(f"PRAGMA page_size = {NEW_PAGE_SIZE}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if read_only_media and version != SCHEMA_VERSION:
             raise DatabaseError(f"{name}: the folder is read-only, so this database (schema version {version}) "

@@ -322,6 +322,20 @@ def _schema(db_path: Path) -> list[tuple]:
                              "ORDER BY type, name")
 
 
+def test_a_new_database_gets_larger_pages_and_one_that_is_there_keeps_its_own(cli, tmp_path):
+    from civreform.db import NEW_PAGE_SIZE
+
+    fresh = tmp_path / "fresh.db"
+    cli("--db", fresh, "load")
+    assert sql_rows(fresh, "PRAGMA page_size")[0][0] == NEW_PAGE_SIZE == 8192
+    there = tmp_path / "there.db"
+    shutil.copy(FIXTURES / "schema_v4.db", there)
+    assert sql_rows(there, "PRAGMA page_size")[0][0] == 4096
+    cli("--db", there, "load")  # upgraded and loaded again: the file is not rebuilt
+    assert sql_rows(there, "PRAGMA page_size")[0][0] == 4096
+    assert integrity(there) == "ok"
+
+
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("schema_v*.db")), ids=lambda p: p.stem)
 def test_every_old_schema_opens_with_everything_intact(cli, tmp_path, fixture):
     copy = tmp_path / fixture.name
