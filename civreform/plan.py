@@ -1091,12 +1091,9 @@ class _Validator:
             return None
         if task_id in seen or not ID_PATTERN.fullmatch(task_id):
             return None
-        texts = dict(_TASK_TEXT_DEFAULTS)
-        for key in _TASK_TEXTS.intersection(values):
-            value = values[key]
-            if type(value) is not str or "\0" in value:
-                return None
-            texts[key] = value.strip()
+        texts = self.plain_texts(values)
+        if texts is None:
+            return None
         seen[task_id] = item.line if next(iter(values)) == "id" else item.line + list(values).index("id")
         specs, milestones = deadline
         content = texts["content"]
@@ -1121,7 +1118,7 @@ class _Validator:
             self._known_deadlines[key] = (tuple(task.deadline), tuple(task.milestones))
 
     @staticmethod
-    def plain_texts(entry: _Located) -> dict[str, str] | None:
+    def plain_texts(entry: dict) -> dict[str, str] | None:
         """A task's text fields (but time_text) in one pass, when every one it has is
         plain text (the common case); else None, and text() checks each."""
         texts = dict(_TASK_TEXT_DEFAULTS)
