@@ -124,6 +124,18 @@ def _line_at(items: list, index: int) -> int | None:
     return items.lines[index] if isinstance(items, _LocatedList) and items.lines else None
 
 
+def _new_task(task_id: str, seq: int, texts: dict[str, str], lead: list[str], support: list[str], time_text: str,
+              specs: list[DeadlineSpec], milestones: list[Milestone], target: dict | None, line: int | None) -> Task:
+    """A Task from its checked parts; `texts`: its text fields (see _TASK_TEXT_DEFAULTS)."""
+    content = texts["content"]
+    return Task(
+        id=task_id, seq=seq, content=content, lead=lead, milestones=milestones,
+        section=texts["section"], title=texts["title"] or _short(content), title_en=texts["title_en"],
+        content_en=texts["content_en"], lead_text=texts["lead_text"], support_text=texts["support_text"],
+        time_text=time_text, support=support, deadline=specs, note=texts["note"], target=target, line=line,
+    )
+
+
 def _deadline_key(values: dict, flows: dict, time_text: str) -> tuple | None:
     """What a flat task's deadlines depend on: its deadline's text, or, when it has
     none, its time_text (None for a deadline that is neither a flow collection nor text)."""
@@ -1044,21 +1056,16 @@ class _Validator:
                 laid_out = self._laid_out[key] = milestones_for(specs, start, end)
             except DeadlineError as error:
                 raise self.fail(f"{what}: {error}", self.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
-        milestones = list(laid_out)
         texts = self.plain_texts(entry)
-        content = texts["content"] if texts is not None else self.text(entry, "content", what)
+        if texts is None:
+            self.text(entry, "content", what)  # (its error comes before the target's)
         target = entry.get("target")
         if target is not None and not isinstance(target, dict):
             raise self.fail(f"{what}: target must be a mapping", self.line_of(entry, "target"))
         if texts is None:  # some field is not plain text: each is checked (or fails) in turn
             texts = {key: self.text(entry, key, what, default) for key, default in _TASK_TEXT_DEFAULTS.items()}
-        return Task(
-            id=task_id, seq=index + 1, content=content, lead=lead, milestones=milestones,
-            section=texts["section"], title=texts["title"] or _short(content), title_en=texts["title_en"],
-            content_en=texts["content_en"], lead_text=texts["lead_text"], support_text=texts["support_text"],
-            time_text=time_text, support=support, deadline=specs, note=texts["note"],
-            target=_plain(target) if target is not None else None, line=entry.line,
-        )
+        return _new_task(task_id, index + 1, texts, lead, support, time_text, specs, list(laid_out),
+                         _plain(target) if target is not None else None, entry.line)
 
     # A task of flat lines whose codes and deadline are written as in a task before
     # it that validated: most tasks of a large plan. The codes and the deadline are
@@ -1082,7 +1089,7 @@ class _Validator:
         deadline = self._known_deadlines.get(_deadline_key(values, flows, time_text))
         if deadline is None:
             return None
-        raw_id = values["id"] if "id" in values else None
+        raw_id = values.get("id")
         if type(raw_id) is str:
             task_id = raw_id.strip()
         elif type(raw_id) is int:  # (not a bool: its type is bool)
@@ -1096,14 +1103,8 @@ class _Validator:
             return None
         seen[task_id] = item.line if next(iter(values)) == "id" else item.line + list(values).index("id")
         specs, milestones = deadline
-        content = texts["content"]
-        return Task(
-            id=task_id, seq=seq, content=content, lead=list(lead), milestones=list(milestones),
-            section=texts["section"], title=texts["title"] or _short(content), title_en=texts["title_en"],
-            content_en=texts["content_en"], lead_text=texts["lead_text"], support_text=texts["support_text"],
-            time_text=time_text, support=list(support), deadline=list(specs), note=texts["note"], target=None,
-            line=item.line,
-        )
+        return _new_task(task_id, seq, texts, list(lead), list(support), time_text, list(specs), list(milestones),
+                         None, item.line)
 
     def _learn(self, item: FlatEntry, task: Task) -> None:
         """Remember the codes and deadline of a task _task validated, by their text."""
