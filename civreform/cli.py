@@ -254,22 +254,14 @@ def load(
 
     Example: civreform load data/plan_55_2013.yaml
     """
-    from contextlib import nullcontext
-
-    from civreform.loading import start_load_worker, store_plan
+    from civreform.loading import store_plan
     from civreform.plan import bundled_plan_path, read_plan_file
 
-    # The plan's head is validated before the database is touched. A large plan's
-    # tasks are validated as they are stored, inside the one transaction (an error
-    # rolls it back), by a worker process that reads them while this one stores them.
-    plan_file = path or bundled_plan_path()
-    with start_load_worker(plan_file) or nullcontext() as worker:
-        plan = worker.plan() if worker is not None else None
-        if plan is None:  # no worker, or one that could not start: read the file here
-            plan, worker = read_plan_file(plan_file, stream=True), None
-        database = open_db(autoload=False)
-        with progress_bar("loading tasks") as advance:
-            result = store_plan(database.conn, plan, progress=advance, worker=worker)
+    # The plan is read and validated before the database is touched.
+    plan = read_plan_file(path or bundled_plan_path())
+    database = open_db(autoload=False)
+    with progress_bar("loading tasks") as advance:
+        result = store_plan(database.conn, plan, progress=advance)
     verb = "updated" if result.replaced else "loaded"
     print(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
           f"{result.agencies} agencies; {result.events_kept} progress events kept")

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-import tempfile
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import itemgetter
 
-from civreform import plan as plan_module
 from civreform.db import refresh_report_state, write_transaction
-from civreform.errors import PlanFileError
 from civreform.names import search_key
 from civreform.plan import Plan
 
@@ -178,24 +172,21 @@ def task_batches(plan: Plan):
 
 
 def _progress_of(tasks, done: int) -> tuple[int, int]:
-    """(done, total) for a progress bar: tasks of a list, bytes of a file read as a stream."""
-    if isinstance(tasks, list):
-        return done, len(tasks)
-    return tasks.position, tasks.size
+    """(done, total) for a progress bar."""
+    return done, len(tasks)
 
 
-def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: LoadWorker | None = None) -> LoadResult:
+def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResult:
     """Insert or update one plan in place. Events are never touched.
 
     The plan's own rows (agencies, tasks, milestones) are replaced by the file's;
     events keep their natural keys, so an event whose task or milestone left the
-    plan stays, and is counted as orphaned. With the `worker` that gave the plan,
-    that process reads and validates the tasks while this one stores them.
+    plan stays, and is counted as orphaned.
     """
     from civreform.reports import orphan_groups
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    batches = worker.batches() if worker is not None else task_batches(plan)
+    batches = task_batches(plan)
     with closing(batches), write_transaction(conn):
         replaced = conn.execute("SELECT 1 FROM plans WHERE plan_id = ?", (plan.id,)).fetchone() is not None
         for table in ("milestone_report", "task_members", "task_agencies", "tasks", "agency_members", "agencies"):
@@ -233,115 +224,3 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, worker: Load
         orphaned = sum(group[3] for group in orphan_groups(conn, plan.id))
     return LoadResult(plan.id, plan.number, replaced, task_count, milestone_count, len(plan.agencies),
                       events_kept, orphaned)
-
-
-# ── Reading in a worker ─────────────────────────────────────────────────────
-# At 100k tasks, reading and validating the tasks and storing them each take about
-# 2 s of one core, one after the other. For a large plan file a worker process (a
-# fresh Python running civreform._load_worker.run(): it shares nothing with this process
-# and its database) reads and validates the file, and sends the plan's head, then
-# each batch of rows, down a pipe; this process stores them meanwhile, on the other
-# core. The worker's errors come back as the same one-line PlanFileError, and the
-# transaction rolls back as for an error read here.
-
-class LoadWorker:
-    """A worker process reading the plan file at `path`; closing it stops it."""
-
-    def __init__(self, path: str, command: list[str] | None = None):
-        self.path = path
-        # The very civreform this is, whatever the current folder holds (-P: no folder
-        # of the command line on the path; the package's folder only while civreform
-        # itself is imported); told to read the file as this process would have:
-        # streamed from the same size.
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        start = (f"import sys; sys.path.insert(0, {package_root!r}); import civreform; del sys.path[0]; "
-                 "from civreform._load_worker import run; run()")
-        self._errors = tempfile.TemporaryFile()
-        try:
-            self._process = subprocess.Popen(
-                command or [sys.executable, "-P", "-c", start, path, str(plan_module.STREAM_FROM_BYTES)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors)
-        except BaseException:
-            self._errors.close()
-            raise
-
-    def __enter__(self) -> LoadWorker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stop()
-        self._process.stdout.close()
-        self._errors.close()
-
-    def _stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-
-    def plan(self) -> Plan | None:
-        """The plan's head (its tasks come from batches()); raises PlanFileError for a
-        file that does not validate, and gives None when the worker ended without a
-        word (then the caller reads the file itself)."""
-        import pickle
-
-        message = self._receive()
-        if message[0] == "error":
-            raise PlanFileError(*message[1:])
-        if message[0] != "head":
-            return None
-        return pickle.loads(message[1])  # noqa: S301 (our own worker's output, through a pipe)
-
-    def batches(self):
-        """task_batches() of the file, as the worker reads it (after plan())."""
-        while True:
-            message = self._receive()
-            kind = message[0]
-            if kind == "rows":
-                _, rows, tasks, milestones, done = message
-                yield _Batch.of_rows(rows), tasks, milestones, tuple(done)
-            elif kind == "error":
-                raise PlanFileError(*message[1:])
-            elif kind == "end":
-                return
-            else:
-                raise PlanFileError(f"the worker reading the tasks stopped ({self._last_words()}); "
-                                    "nothing was stored", self.path)
-
-    def _receive(self) -> tuple:
-        """One message (see _load_worker.send); ("stopped",) when the worker ended without one."""
-        import marshal
-
-        stream = self._process.stdout
-        size = stream.read(8)
-        record = stream.read(int.from_bytes(size, "little")) if len(size) == 8 else b""
-        try:
-            message = marshal.loads(record)
-        except (EOFError, ValueError, TypeError):
-            return ("stopped",)
-        return message if isinstance(message, tuple) and message else ("stopped",)
-
-    def _last_words(self) -> str:
-        """The last line the worker wrote to stderr (a traceback's last), or its exit status."""
-        self._stop()
-        self._errors.seek(0)
-        lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
-        return lines[-1] if lines else f"exit status {self._process.returncode}"
-
-
-def start_load_worker(path: str | os.PathLike) -> LoadWorker | None:
-    """A worker for a plan file large enough to be read as a stream (where its start,
-    ~0.1 s, is worth it), on a machine with a second core; else None.
-    CIVREFORM_LOAD_WORKER=0 turns it off."""
-    try:
-        large = os.stat(path).st_size >= plan_module.STREAM_FROM_BYTES
-    except OSError:
-        return None  # reading the file says what is wrong
-    if not large or (os.cpu_count() or 1) < 2 or os.environ.get("CIVREFORM_LOAD_WORKER", "1") == "0":
-        return None
-    try:
-        return LoadWorker(str(path))
-    except OSError:  # no Python to start (an embedded interpreter): read the file here
-        return None

@@ -186,7 +186,7 @@ def test_a_bad_json_plan_still_names_its_line(tmp_path):
 
 # ── Large JSON plans, read and stored one task at a time ────────────────────
 
-@pytest.fixture(params=["read here", "read here, 5 bytes at a time", "read by a worker"])
+@pytest.fixture(params=["read here", "read here, 5 bytes at a time"])
 def streamed(request, monkeypatch):
     """Stream every plan, however small (the CLI streams from 1 MB up); and through
     the CLI, read it here (also through a window of 5 bytes, so that values, UTF-8
@@ -194,9 +194,7 @@ def streamed(request, monkeypatch):
     CLI starts for any plan it streams): errors and what is stored must be the same."""
     import civreform.plan
 
-    monkeypatch.setattr(civreform.plan, "STREAM_FROM_BYTES", 0)  # the worker is told it too
-    if request.param != "read by a worker":
-        monkeypatch.setenv("CIVREFORM_LOAD_WORKER", "0")
+    monkeypatch.setattr(civreform.plan, "STREAM_FROM_BYTES", 0)
     if request.param == "read here, 5 bytes at a time":
         monkeypatch.setattr(civreform.plan, "WINDOW_CHARS", 5)
 
