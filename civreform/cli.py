@@ -401,19 +401,16 @@ def overdue(
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
-    if fmt == Format.csv:  # lines composed by SQLite: no Python object per field
-        lines = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope, line_sql=render.csv_line_sql)
-        count = render.write_csv_lines(lines, reports.OVERDUE_COLUMNS, sys.stdout, bom=bom)
-    else:
-        rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
-        title = (words(f"Overdue as of {when.isoformat()}", f"Quá hạn tính đến ngày {when.isoformat()}")
-                 + (f" — {scope.name}" if scope else ""))
-        count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
-                                  table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
-                                                        ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
-                                                        ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
-                                  title=title, empty=words(f"nothing overdue as of {when.isoformat()}",
-                                                           f"không có mốc nào quá hạn tính đến ngày {when.isoformat()}"))
+    rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
+    title = (words(f"Overdue as of {when.isoformat()}", f"Quá hạn tính đến ngày {when.isoformat()}")
+             + (f" — {scope.name}" if scope else ""))
+    count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
+                              table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
+                                                    ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
+                                                    ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ"),
+                                                    ("reason", "Reason", "Lý do")),
+                              title=title, empty=words(f"nothing overdue as of {when.isoformat()}",
+                                                       f"không có mốc nào quá hạn tính đến ngày {when.isoformat()}"))
     if fail_on_overdue and count:
         raise typer.Exit(1)
 
@@ -437,17 +434,14 @@ def upcoming(
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
-    if fmt == Format.csv:  # lines composed by SQLite: no Python object per field
-        lines = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope, line_sql=render.csv_line_sql)
-        render.write_csv_lines(lines, reports.UPCOMING_COLUMNS, sys.stdout, bom=bom)
-        return
     rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
     title = (words(f"Due from {when.isoformat()} through the next {days} days",
                    f"Đến hạn trong {days} ngày kể từ ngày {when.isoformat()}") + (f" — {scope.name}" if scope else ""))
     render.write_rows(rows, fmt.value, display=for_table, columns=reports.UPCOMING_COLUMNS, bom=bom,
                       table_columns=headers(*MILESTONE_TABLE, ("days_left", "Days left", "Còn (ngày)"),
                                             ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
-                                            ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ")),
+                                            ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ"),
+                                            ("reason", "Reason", "Lý do")),
                       title=title, empty=words(f"nothing falls due in the {days} days from {when.isoformat()}",
                                                f"không có mốc nào đến hạn trong {days} ngày kể từ ngày {when.isoformat()}"))
 

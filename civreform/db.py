@@ -24,9 +24,12 @@ def busy_timeout_ms() -> int:
         return max(0, int(os.environ.get("CIVREFORM_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS)))
     except ValueError:
         return DEFAULT_BUSY_TIMEOUT_MS
-OUR_TABLES = {"plans", "agencies", "agency_members", "tasks", "task_agencies", "task_members",
-              "milestones", "events", "unit_now", "milestone_now", "milestone_report",
-              "_sqlite_migrations", "sqlite_sequence"}
+# The tables each schema version has, to recognise a database made before 0006 set
+# the application id: only a file with exactly these tables is taken for ours.
+_TABLES_V1 = frozenset({"plans", "agencies", "agency_members", "tasks", "task_agencies", "task_members",
+                        "milestones", "events", "_sqlite_migrations", "sqlite_sequence"})
+_TABLES_V4 = _TABLES_V1 | {"unit_now", "milestone_now", "milestone_report"}
+TABLES_BEFORE_MARK = {1: _TABLES_V1, 2: _TABLES_V1, 3: _TABLES_V1, 4: _TABLES_V4, 5: _TABLES_V4 - {"milestones"}}
 
 
 def default_db_path() -> Path:
@@ -66,9 +69,6 @@ def _split_sql(script: str) -> list[str]:
 
 
 # ── Migrations ──────────────────────────────────────────────────────────────
-# Forward only, never drop-and-recreate. Each step is SQL run in the same
-# transaction as the record that it ran (sqlite-utils' Migrations) and as the
-# bump of user_version.
 
 SCHEMA_V1 = """
 CREATE TABLE plans (
@@ -208,286 +208,212 @@ WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id = e.plan_id AND t.task_i
         WHERE m.plan_id = e.plan_id AND m.task_id = e.task_id));
 """
 
-# Indexes that let "when was this milestone done" be found by index seeks: the
-# latest not-done report, then the first done report after it.
-STATUS_INDEXES_V2 = """
+# Forward only. Each step is one function of the sqlite-utils Database, applied in
+# order inside one transaction with the record that it ran and the bump of
+# user_version. A step states its own SQL; none is built from another's text.
+
+def _run_script(db, script: str) -> None:
+    for statement in _split_sql(script):
+        db.execute(statement)
+
+
+def m0001_initial(db) -> None:
+    _run_script(db, SCHEMA_V1)
+
+
+def m0002_status_indexes(db) -> None:
+    _run_script(db, """
 CREATE INDEX events_by_milestone_status ON events (plan_id, task_id, milestone, status, happened_on);
 CREATE INDEX events_by_unit_status ON events (plan_id, task_id, milestone, agency, status, happened_on);
-"""
+""")
 
-# Each task's lead codes, in the plan's order, kept beside it: reports print them
-# on every row, and a per-row ordered subquery cost more than the rest of the row.
-LEAD_CODES_V3 = """
+
+def m0003_task_lead_codes(db) -> None:
+    """Each task's lead codes, in the plan's order, beside it: reports print them on every row."""
+    _run_script(db, """
 ALTER TABLE tasks ADD COLUMN lead_codes TEXT NOT NULL DEFAULT '';
 UPDATE tasks SET lead_codes = coalesce((SELECT group_concat(agency_code, ',') FROM (
     SELECT ta.agency_code FROM task_agencies ta WHERE ta.plan_id = tasks.plan_id AND ta.task_id = tasks.task_id
     AND ta.role = 'lead' ORDER BY ta.seq)), '');
-"""
+""")
 
 
-def done_since_sql(same_unit, index_status: str, as_of: str | None = None) -> str:
-    """When a unit whose latest report is "done" was done: the first "done" on or after
-    its last report that was not "done" (a later "done" only adds evidence). The one
-    statement of that rule, for the trigger and for reports as of a past day.
-    `same_unit(alias)` ties events under that alias to the unit; with `as_of` (an SQL
-    expression) only reports on or before it count."""
-    def until(alias: str) -> str:
-        return f" AND {alias}.happened_on <= {as_of}" if as_of else ""
-
-    return f"""(
-      SELECT min(d.happened_on) FROM events d INDEXED BY {index_status}
-      WHERE {same_unit("d")} AND d.status = 'done'{until("d")} AND d.happened_on >= coalesce((
-        SELECT max(o.happened_on) FROM events o INDEXED BY {index_status}
-        WHERE {same_unit("o")} AND o.status IN ('not-started', 'in-progress', 'blocked'){until("o")}), ''))"""
+def m0004_current_state(db) -> None:
+    """Once built trigger-kept copies of each unit's current state; 0006 removes
+    them (reports work state out from the events), so a database that has not
+    reached 0004 yet has nothing to build here."""
 
 
-def _current_state_select(key: list[str], index_status: str) -> str:
-    """The state a unit is in after all its events: the latest event (by day, then by
-    order of recording), and when it is done, the day given by done_since_sql.
-    `key` names the unit's columns in events."""
-    def same_unit(alias: str) -> str:
-        return " AND ".join(f"{alias}.{column} = e.{column}" for column in key)
-
-    return f"""
-  SELECT {", ".join(f"e.{column}" for column in key)}, e.happened_on, e.id, e.status, e.percent,
-    CASE WHEN e.status = 'done' THEN {done_since_sql(same_unit, index_status)} END"""
-
-
-_UNIT_KEY = ["plan_id", "task_id", "milestone", "agency"]
-_MILESTONE_KEY = ["plan_id", "task_id", "milestone"]
-_UNIT_STATE = _current_state_select(_UNIT_KEY, "events_by_unit_status")
-_MILESTONE_STATE = _current_state_select(_MILESTONE_KEY, "events_by_milestone_status")
+def m0005_compact_links(db) -> None:
+    """The link tables stored WITHOUT ROWID: each row once, in key order. (With
+    legacy_alter_table on, a rename leaves the views' table names as they are, and
+    they then find the new tables.)"""
+    db.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        _run_script(db, COMPACT_LINKS_V5)
+    finally:
+        db.execute("PRAGMA legacy_alter_table = OFF")
 
 
-def _latest_for(key: list[str], source: str) -> str:
-    return (" AND ".join(f"e.{column} = {source}.{column}" for column in key)
-            + " ORDER BY e.happened_on DESC, e.id DESC LIMIT 1")
-
-
-# Every unit's current state worked out from all the events (to fill and to check the tables).
-_UNIT_STATE_FROM_EVENTS = f"""{_UNIT_STATE}
-  FROM (SELECT DISTINCT plan_id, task_id, milestone, agency FROM events) k
-  JOIN events e ON e.id = (SELECT e.id FROM events e INDEXED BY events_by_unit WHERE {_latest_for(_UNIT_KEY, "k")})"""
-_MILESTONE_STATE_FROM_EVENTS = f"""{_MILESTONE_STATE}
-  FROM (SELECT DISTINCT plan_id, task_id, milestone FROM events) k
-  JOIN events e ON e.id = (SELECT e.id FROM events e INDEXED BY events_by_milestone WHERE {_latest_for(_MILESTONE_KEY, "k")})"""
-
-
-# A milestone's state from its units' states (status, percent, last_on and done_on of
-# rows prefixed `c`): one unit as it is, or every member of the leading group (one row
-# each, aggregated) -- done when all members are, blocked when any is, its percent the
-# members' average. Used by the trigger, by load, and by reports as of a past day.
-REPORT_STATE_COLUMNS = "units, units_done, status, percent, last_on, done_on"
-
-
-def one_unit_state_sql(c: str) -> str:
-    return f"""1 AS units, CAST({c}status IS 'done' AS INTEGER) AS units_done,
-    coalesce({c}status, 'not-started') AS status,
-    CASE WHEN {c}status = 'done' THEN 100 WHEN {c}status IS NULL OR {c}status = 'not-started'
-         THEN coalesce({c}percent, 0) ELSE {c}percent END AS percent, {c}last_on AS last_on, {c}done_on AS done_on"""
-
-
-def member_units_state_sql(c: str) -> str:
-    return f"""count(*) AS units, sum({c}status IS 'done') AS units_done,
-    CASE WHEN sum({c}status IS 'done') = count(*) THEN 'done' WHEN sum({c}status IS 'blocked') > 0 THEN 'blocked'
-         WHEN sum({c}status IN ('in-progress', 'done')) > 0 THEN 'in-progress' ELSE 'not-started' END AS status,
-    CAST(round(avg(CASE WHEN {c}status = 'done' THEN 100 ELSE coalesce({c}percent, 0) END)) AS INTEGER) AS percent,
-    max({c}last_on) AS last_on, CASE WHEN sum({c}status IS 'done') = count(*) THEN max({c}done_on) END AS done_on"""
-
-
-_ONE_UNIT = one_unit_state_sql("c.")
-_MEMBER_UNITS = member_units_state_sql("c.")
-
-# Each unit's current state (one row per task, milestone and reporting agency, and one
-# per milestone whoever reported), kept by a trigger on every insert into events.
-# Reports as of a day on or after a unit's latest event read it in one lookup instead
-# of three index searches over the events; earlier days still work from the events.
-# It holds nothing that the events do not: `civreform check` recomputes and compares.
-CURRENT_STATE_V4 = f"""
-DROP INDEX milestones_by_due;
-CREATE TABLE unit_now (
-    plan_id TEXT NOT NULL, task_id TEXT NOT NULL, milestone TEXT NOT NULL, agency TEXT NOT NULL,
-    last_on TEXT NOT NULL, last_id INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER, done_on TEXT,
-    PRIMARY KEY (plan_id, task_id, milestone, agency)
+COMPACT_LINKS_V5 = """
+CREATE TABLE task_agencies_v5 (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('lead', 'support')),
+    agency_code TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (plan_id, task_id, role, agency_code)
 ) WITHOUT ROWID;
-CREATE TABLE milestone_now (
-    plan_id TEXT NOT NULL, task_id TEXT NOT NULL, milestone TEXT NOT NULL,
-    last_on TEXT NOT NULL, last_id INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER, done_on TEXT,
-    PRIMARY KEY (plan_id, task_id, milestone)
-) WITHOUT ROWID;
-INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS};
-INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS};
--- Every milestone in the order reports list them, with what they print and its
--- current state: a report as of today reads it front to back, with no sort. (It
--- takes over from milestones_by_due, which nothing reads any more.)
-CREATE TABLE milestone_report (
-    due TEXT NOT NULL, plan_id TEXT NOT NULL, task_seq INTEGER NOT NULL, milestone_seq INTEGER NOT NULL,
-    task_id TEXT NOT NULL, label TEXT NOT NULL, label_vi TEXT, title TEXT NOT NULL, title_en TEXT NOT NULL,
-    lead TEXT NOT NULL, per_member INTEGER NOT NULL,
-    due_day INTEGER NOT NULL,  -- the due date as a day number (Python's date.toordinal()), for day counts
-    units INTEGER NOT NULL, units_done INTEGER NOT NULL, status TEXT NOT NULL, percent INTEGER,
-    last_on TEXT, done_on TEXT,
-    PRIMARY KEY (due, plan_id, task_seq, milestone_seq)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX milestone_report_by_key ON milestone_report (plan_id, task_id, label);
-CREATE TRIGGER events_keep_current_state AFTER INSERT ON events
-BEGIN
-  INSERT OR REPLACE INTO unit_now {_UNIT_STATE}
-    FROM events e INDEXED BY events_by_unit WHERE {_latest_for(_UNIT_KEY, "NEW")};
-  INSERT OR REPLACE INTO milestone_now {_MILESTONE_STATE}
-    FROM events e INDEXED BY events_by_milestone WHERE {_latest_for(_MILESTONE_KEY, "NEW")};
-  UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
-      SELECT {_ONE_UNIT} FROM milestone_now c
-      WHERE c.plan_id = NEW.plan_id AND c.task_id = NEW.task_id AND c.milestone = NEW.milestone)
-    WHERE plan_id = NEW.plan_id AND task_id = NEW.task_id AND label = NEW.milestone AND per_member = 0;
-  UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
-      SELECT {_MEMBER_UNITS} FROM task_members tm
-      LEFT JOIN unit_now c ON c.plan_id = tm.plan_id AND c.task_id = tm.task_id AND c.milestone = NEW.milestone
-        AND c.agency = tm.agency_code
-      WHERE tm.plan_id = NEW.plan_id AND tm.task_id = NEW.task_id)
-    WHERE plan_id = NEW.plan_id AND task_id = NEW.task_id AND label = NEW.milestone AND per_member = 1;
-END;
-"""
-
-
-def due_day_sql(due: str) -> str:
-    """The due date `due` (an SQL expression) as a day number, Python's date.toordinal()."""
-    return f"CAST(julianday({due}) - 1721424.5 AS INTEGER)"
-
-
-def rebuild_milestone_report(conn: sqlite3.Connection, plan_id: str | None = None,
-                             table: str = "milestone_report") -> None:
-    """Write milestone_report (or `table`) for one plan (or all) from the milestones
-    and the units' current state. Migrations 0004 and 0005 fill the report with it
-    from the milestones table; since 0005 `milestones` is a view of the report, and
-    `check` uses it to work out what the report should hold."""
-    where = "m.plan_id = :plan" if plan_id is not None else "1 = 1"
-    params = {"plan": plan_id}
-    conn.execute(f"DELETE FROM {table}" + (" WHERE plan_id = :plan" if plan_id is not None else ""),  # noqa: S608
-                 params)
-    columns = ("due, plan_id, task_seq, milestone_seq, task_id, label, label_vi, title, title_en, lead, per_member, "
-               f"due_day, {REPORT_STATE_COLUMNS}")
-    head = f"""INSERT INTO {table} ({columns})
-      SELECT m.due, m.plan_id, t.seq, m.seq, m.task_id, m.label, m.label_vi, t.title, t.title_en, t.lead_codes,
-             t.per_member, {due_day_sql("m.due")},"""
-    conn.execute(f"""{head} {_ONE_UNIT}
-      FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
-      LEFT JOIN milestone_now c ON c.plan_id = m.plan_id AND c.task_id = m.task_id AND c.milestone = m.label
-      WHERE {where} AND t.per_member = 0""", params)  # noqa: S608
-    conn.execute(f"""{head} {_MEMBER_UNITS}
-      FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
-      JOIN task_members tm ON tm.plan_id = m.plan_id AND tm.task_id = m.task_id
-      LEFT JOIN unit_now c ON c.plan_id = m.plan_id AND c.task_id = m.task_id AND c.milestone = m.label
-        AND c.agency = tm.agency_code
-      WHERE {where} AND t.per_member = 1 GROUP BY m.plan_id, m.task_id, m.label""", params)  # noqa: S608
-
-
-def refresh_report_state(conn: sqlite3.Connection, plan_id: str | None = None) -> None:
-    """Work the state columns of milestone_report out again from unit_now and
-    milestone_now, for one plan (or all): a milestone nobody reported on gets the
-    state of no reports. Its other columns are the plan's and stay."""
-    where = "plan_id = :plan" if plan_id is not None else "1 = 1"
-    params = {"plan": plan_id}
-    conn.execute(f"""UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
-        SELECT {_ONE_UNIT} FROM (SELECT 1) LEFT JOIN milestone_now c ON c.plan_id = milestone_report.plan_id
-          AND c.task_id = milestone_report.task_id AND c.milestone = milestone_report.label)
-      WHERE {where} AND per_member = 0""", params)  # noqa: S608
-    conn.execute(f"""UPDATE milestone_report SET ({REPORT_STATE_COLUMNS}) = (
-        SELECT {_MEMBER_UNITS} FROM task_members tm
-        LEFT JOIN unit_now c ON c.plan_id = tm.plan_id AND c.task_id = tm.task_id
-          AND c.milestone = milestone_report.label AND c.agency = tm.agency_code
-        WHERE tm.plan_id = milestone_report.plan_id AND tm.task_id = milestone_report.task_id)
-      WHERE {where} AND per_member = 1""", params)  # noqa: S608
-
-
-def current_state_differences(conn: sqlite3.Connection) -> dict[str, int]:
-    """Rows of unit_now, milestone_now and milestone_report that differ from what the
-    events and the plans say they should be (all zero in a sound database)."""
-    differences = {}
-    for table, expected in (("unit_now", _UNIT_STATE_FROM_EVENTS), ("milestone_now", _MILESTONE_STATE_FROM_EVENTS)):
-        differences[table] = conn.execute(
-            f"""SELECT (SELECT count(*) FROM ({expected} EXCEPT SELECT * FROM {table}))
-                     + (SELECT count(*) FROM (SELECT * FROM {table} EXCEPT {expected}))""").fetchone()[0]  # noqa: S608
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS expected_report AS SELECT * FROM milestone_report WHERE 0")
-    rebuild_milestone_report(conn, None, table="temp.expected_report")
-    differences["milestone_report"] = conn.execute(
-        """SELECT (SELECT count(*) FROM (SELECT * FROM temp.expected_report EXCEPT SELECT * FROM milestone_report))
-                + (SELECT count(*) FROM (SELECT * FROM milestone_report EXCEPT SELECT * FROM temp.expected_report))"""
-    ).fetchone()[0]
-    conn.execute("DROP TABLE temp.expected_report")
-    return differences
-
-
-def rebuild_current_state(conn: sqlite3.Connection) -> None:
-    """Work the current-state tables out again from the events, in one transaction;
-    and milestone_report's copies of its tasks' columns from the tasks (the rest of
-    a report row is the milestone itself, which nothing else holds since 0005)."""
-    with write_transaction(conn):
-        conn.execute("DELETE FROM unit_now")
-        conn.execute("DELETE FROM milestone_now")
-        conn.execute(f"INSERT INTO unit_now {_UNIT_STATE_FROM_EVENTS}")  # noqa: S608
-        conn.execute(f"INSERT INTO milestone_now {_MILESTONE_STATE_FROM_EVENTS}")  # noqa: S608
-        conn.execute(f"""UPDATE milestone_report SET (task_seq, title, title_en, lead, per_member) = (
-            SELECT t.seq, t.title, t.title_en, t.lead_codes, t.per_member FROM tasks t
-            WHERE t.plan_id = milestone_report.plan_id AND t.task_id = milestone_report.task_id),
-          due_day = {due_day_sql("due")}
-          WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id = milestone_report.plan_id
-                          AND t.task_id = milestone_report.task_id)""")
-        refresh_report_state(conn)
-
-
-# The link tables kept each row twice, in the table and in its primary key's index:
-# WITHOUT ROWID keeps it once, in key order. And every milestone has its row in
-# milestone_report already, so the milestones table becomes a view of it, and a load
-# writes each milestone once: at 100k tasks this leaves out 145k rows of 340k and
-# a quarter of the file. The report is worked out again first, from the milestones
-# table, so that the view starts from the plan's milestones. Views and the trigger
-# name the old tables: with legacy_alter_table on, a rename leaves those names as
-# they are, and they then find the new tables.
-def _without_rowid(table: str) -> str:
-    """`table` as migration 0001 made it (same columns, checks and key), named
-    <table>_v5 and stored WITHOUT ROWID."""
-    create = next(statement for statement in _split_sql(SCHEMA_V1)
-                  if statement.startswith(f"CREATE TABLE {table} ("))
-    return create.replace(f"CREATE TABLE {table} (", f"CREATE TABLE {table}_v5 (", 1).rstrip(";\n ") + \
-        " WITHOUT ROWID;"
-
-
-COMPACT_LINKS_V5 = f"""
-{_without_rowid("task_agencies")}
 INSERT INTO task_agencies_v5 SELECT plan_id, task_id, role, agency_code, seq FROM task_agencies;
 DROP TABLE task_agencies;
 ALTER TABLE task_agencies_v5 RENAME TO task_agencies;
 CREATE INDEX task_agencies_by_agency ON task_agencies (plan_id, agency_code, role);
-{_without_rowid("task_members")}
+CREATE TABLE task_members_v5 (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    agency_code TEXT NOT NULL,
+    via         TEXT NOT NULL,
+    PRIMARY KEY (plan_id, task_id, agency_code)
+) WITHOUT ROWID;
 INSERT INTO task_members_v5 SELECT plan_id, task_id, agency_code, via FROM task_members;
 DROP TABLE task_members;
 ALTER TABLE task_members_v5 RENAME TO task_members;
 CREATE INDEX task_members_by_agency ON task_members (plan_id, agency_code);
-DROP TABLE milestones;
-CREATE VIEW milestones AS
-SELECT plan_id, task_id, label, label_vi, due, milestone_seq AS seq FROM milestone_report;
 """
 
 
-def compact_links_v5(conn: sqlite3.Connection) -> None:
-    rebuild_milestone_report(conn)
-    conn.execute("PRAGMA legacy_alter_table = ON")
-    try:
-        for statement in _split_sql(COMPACT_LINKS_V5):
-            conn.execute(statement)
-    finally:
-        conn.execute("PRAGMA legacy_alter_table = OFF")
+# Views for sqlite3 and Datasette users, as of 0006.
+VIEWS_V6 = """
+CREATE VIEW milestone_view AS
+SELECT m.plan_id, m.task_id, t.title, t.title_en, m.label AS milestone, m.due, m.after_event, m.after_days,
+       t.lead_codes AS lead,
+       (SELECT group_concat(name, '; ') FROM (SELECT a.name FROM task_agencies ta
+         JOIN agencies a ON a.plan_id = ta.plan_id AND a.code = ta.agency_code
+         WHERE ta.plan_id = m.plan_id AND ta.task_id = m.task_id AND ta.role = 'lead' ORDER BY ta.seq)) AS lead_names,
+       t.time_text
+FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id;
+CREATE VIEW task_view AS
+SELECT t.plan_id, t.task_id, t.seq, t.section, t.title, t.title_en, t.lead_text, t.support_text, t.time_text,
+       t.lead_codes AS lead,
+       (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies ta
+         WHERE ta.plan_id = t.plan_id AND ta.task_id = t.task_id AND ta.role = 'support' ORDER BY ta.seq)) AS support,
+       (SELECT min(due) FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id) AS first_due,
+       (SELECT max(due) FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id) AS last_due
+FROM tasks t;
+-- Progress events that count: not retracted (retractions and triggers are events too).
+CREATE VIEW standing_event_view AS
+SELECT e.* FROM events e
+WHERE e.kind = 'progress' AND NOT EXISTS (SELECT 1 FROM events r WHERE r.retracts = e.id);
+CREATE VIEW latest_progress_view AS
+SELECT e.* FROM standing_event_view e
+WHERE e.id = (SELECT e2.id FROM standing_event_view e2
+              WHERE e2.plan_id = e.plan_id AND e2.task_id = e.task_id
+                AND e2.milestone = e.milestone AND e2.agency = e.agency
+              ORDER BY e2.happened_on DESC, e2.id DESC LIMIT 1);
+CREATE VIEW orphan_event_view AS
+SELECT e.* FROM events e
+WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.plan_id = e.plan_id AND t.task_id = e.task_id)
+   OR (e.milestone <> '' AND NOT EXISTS (SELECT 1 FROM milestones m
+        WHERE m.plan_id = e.plan_id AND m.task_id = e.task_id AND m.label = e.milestone))
+   OR (e.milestone = '' AND EXISTS (SELECT 1 FROM milestones m
+        WHERE m.plan_id = e.plan_id AND m.task_id = e.task_id));
+"""
+
+# What keeps the event log append-only, also against sqlite3 users: no UPDATE, no
+# DELETE, and no INSERT OR REPLACE (which deletes the row it conflicts with without
+# firing delete triggers), and a retraction names one progress or trigger event once.
+# `check` verifies that these are all there.
+PROTECTING_TRIGGERS = {
+    "events_are_append_only_update": """CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'progress events are append-only: record a correction instead'); END;""",
+    "events_are_append_only_delete": """CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'progress events are append-only: record a correction instead'); END;""",
+    "events_ids_are_never_reused": """CREATE TRIGGER events_ids_are_never_reused BEFORE INSERT ON events
+WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM events WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'progress events are append-only: an event id is never reused'); END;""",
+    "events_retract_what_exists": """CREATE TRIGGER events_retract_what_exists BEFORE INSERT ON events
+WHEN NEW.kind = 'retraction' AND NOT EXISTS (SELECT 1 FROM events WHERE id = NEW.retracts AND kind <> 'retraction')
+BEGIN SELECT RAISE(ABORT, 'a retraction must name a progress or trigger event'); END;""",
+}
 
 
-# (name, SQL) in order; never edit or reorder a step that has shipped.
-MIGRATIONS: list[tuple] = [  # (name, SQL) or (name, SQL, then a function of the connection)
-    ("0001_initial", SCHEMA_V1),
-    ("0002_status_indexes", STATUS_INDEXES_V2),
-    ("0003_task_lead_codes", LEAD_CODES_V3),
-    ("0004_current_state", CURRENT_STATE_V4, rebuild_milestone_report),
-    ("0005_compact_links", "", compact_links_v5),
-]
+def m0006_events_kinds_and_milestones(db) -> None:
+    """Events gain kinds (progress, retraction, trigger): a retraction takes a mistaken
+    event back, a trigger starts a conditional deadline. The trigger-kept current-state
+    tables go: reports work a milestone's state out from the events, one rule in one
+    place (reports.UNIT_STATE). Milestones become a plain table again, with the
+    conditional deadline's event and span; a milestone due on an event has no date."""
+    _run_script(db, """
+DROP TRIGGER IF EXISTS events_keep_current_state;
+DROP VIEW IF EXISTS milestone_view;
+DROP VIEW IF EXISTS task_view;
+DROP VIEW IF EXISTS latest_progress_view;
+DROP VIEW IF EXISTS orphan_event_view;
+CREATE TABLE milestones_v6 (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    label_vi    TEXT,
+    due         TEXT,
+    after_event TEXT,
+    after_days  INTEGER,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (plan_id, task_id, label),
+    CHECK ((due IS NULL) = (after_event IS NOT NULL))
+) WITHOUT ROWID;
+INSERT INTO milestones_v6 (plan_id, task_id, label, label_vi, due, seq)
+  SELECT plan_id, task_id, label, label_vi, due, seq FROM milestones;
+""")
+    kind = db.execute("SELECT type FROM sqlite_master WHERE name = 'milestones'").fetchone()[0]
+    _run_script(db, f"""
+DROP {kind.upper()} milestones;
+DROP TABLE IF EXISTS milestone_report;
+DROP TABLE IF EXISTS unit_now;
+DROP TABLE IF EXISTS milestone_now;
+ALTER TABLE milestones_v6 RENAME TO milestones;
+CREATE INDEX milestones_by_due ON milestones (due);
+CREATE TABLE events_v6 (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    milestone   TEXT NOT NULL,
+    agency      TEXT NOT NULL DEFAULT '',
+    status      TEXT CHECK (status IN ('not-started', 'in-progress', 'done', 'blocked')),
+    percent     INTEGER CHECK (percent BETWEEN 0 AND 100),
+    happened_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    evidence    TEXT NOT NULL DEFAULT '',
+    recorded_by TEXT NOT NULL DEFAULT '',
+    source      TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL DEFAULT 'progress' CHECK (kind IN ('progress', 'retraction', 'trigger')),
+    retracts    INTEGER,
+    CHECK ((kind = 'progress') = (status IS NOT NULL)),
+    CHECK ((kind = 'retraction') = (retracts IS NOT NULL))
+);
+INSERT INTO events_v6 (id, plan_id, task_id, milestone, agency, status, percent, happened_on, recorded_at, note,
+                       evidence, recorded_by, source)
+  SELECT id, plan_id, task_id, milestone, agency, status, percent, happened_on, recorded_at, note, evidence,
+         recorded_by, source FROM events ORDER BY id;
+DROP TABLE events;
+ALTER TABLE events_v6 RENAME TO events;
+CREATE INDEX events_by_unit ON events (plan_id, task_id, milestone, agency, happened_on, id);
+CREATE INDEX events_by_milestone ON events (plan_id, task_id, milestone, happened_on, id);
+CREATE INDEX events_by_day ON events (happened_on);
+CREATE UNIQUE INDEX events_retracted_once ON events (retracts) WHERE retracts IS NOT NULL;
+{VIEWS_V6}
+""")
+    for create in PROTECTING_TRIGGERS.values():
+        db.execute(create)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+# "CIVR": marks a file as civreform's database, so that no other program's SQLite
+# file is ever adopted (set by 0006; databases made before carry it from then on).
+APPLICATION_ID = 0x43495652
+
+MIGRATIONS = [m0001_initial, m0002_status_indexes, m0003_task_lead_codes, m0004_current_state,
+              m0005_compact_links, m0006_events_kinds_and_milestones]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -495,15 +421,12 @@ def _migration_set():
     from sqlite_utils.migrations import Migrations
 
     migrations = Migrations("civreform")
-    for number, (name, sql, *then) in enumerate(MIGRATIONS, start=1):
-        def step(db, sql=sql, number=number, then=then):
-            for statement in _split_sql(sql):
-                db.execute(statement)
-            for function in then:
-                function(db.conn)
+    for number, migration in enumerate(MIGRATIONS, start=1):
+        def step(db, migration=migration, number=number):
+            migration(db)
             db.execute(f"PRAGMA user_version = {number}")
 
-        migrations(name=name)(step)
+        migrations(name=migration.__name__[1:])(step)  # recorded as "0001_initial", as always
     return migrations
 
 
@@ -551,10 +474,7 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
     elif not os.access(path, os.R_OK):
         raise DatabaseError(f"{name}: permission denied (cannot read the file)")
     elif path.stat().st_size == 0:
-        # SQLite would quietly turn an empty file into a new database; it may be a
-        # database that lost its contents, so leave it for a person to look at.
-        raise DatabaseError(f"{name}: the file is empty (0 bytes), not a civreform database; "
-                            "remove it to start a new database there")
+        exists = False  # a zero-byte file (a first run that failed): a new database
     if exists:
         _check_header(path)
     timeout = busy_timeout_ms()
@@ -578,6 +498,8 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
         if read_only_media and version != SCHEMA_VERSION:
             raise DatabaseError(f"{name}: the folder is read-only, so this database (schema version {version}) "
                                 f"cannot be brought to version {SCHEMA_VERSION}")
+        if exists:
+            _check_ours(conn, name, version)
         if version > SCHEMA_VERSION:
             raise DatabaseError(
                 f"{name}: made by a newer civreform (schema version {version}; this civreform "
@@ -586,6 +508,7 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
         if version < SCHEMA_VERSION:
             _migrate(conn, name)
         conn.execute("PRAGMA foreign_keys = ON")
+        _add_functions(conn)
     except DatabaseError:
         conn.close()
         raise
@@ -593,6 +516,17 @@ def open_database(path: Path, *, create: bool = True, make_parent: bool = False)
         conn.close()
         raise DatabaseError(describe_sqlite_error(name, error)) from None
     return Database(path=path, conn=conn, created=not exists)
+
+
+def _add_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the queries use: standing(due, done_on, as_of, pending) is
+    deadlines.standing itself, so that SQL and Python share one statement of the rule."""
+    from civreform.deadlines import standing
+
+    def standing_sql(due, done_on, as_of, pending):
+        return standing(due, done_on, as_of, pending=bool(pending))
+
+    conn.create_function("standing", 4, standing_sql, deterministic=True)
 
 
 def _wal_has_changes(path: Path) -> bool:
@@ -622,11 +556,23 @@ def _check_header(path: Path) -> None:
                             f"says {page_count * page_size}); restore it from a backup")
 
 
+def _check_ours(conn: sqlite3.Connection, name: str, version: int) -> None:
+    """Refuse, before anything changes the file, a database that is not civreform's:
+    ours carries the application id, or (made before it was set) exactly the tables
+    of its schema version."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if application_id == APPLICATION_ID:
+        return
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if application_id == 0 and tables == TABLES_BEFORE_MARK.get(version):
+        return
+    if application_id != 0:
+        raise DatabaseError(f"{name}: an SQLite database of another program (application id {application_id}); "
+                            "not touched")
+    raise DatabaseError(f"{name}: an SQLite database, but not civreform's; not touched")
+
+
 def _migrate(conn: sqlite3.Connection, name: str) -> None:
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0 and tables - OUR_TABLES - {v for v in tables if v.endswith("_view")}:
-        raise DatabaseError(f"{name}: an SQLite database, but not civreform's (it has other tables); not touched")
     # WAL lets readers (a report) run while one process writes (an import).
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if mode.lower() != "wal":

@@ -16,7 +16,7 @@ from civreform.errors import DateInputError, DeadlineError
 
 ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
-STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue", "ongoing")
+STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue", "ongoing", "pending")
 
 
 @dataclass(frozen=True)
@@ -242,14 +242,21 @@ def _yearly_dues(spec: DeadlineSpec, start: date, end: date) -> list[date]:
 
 # ── Standing on a date ──────────────────────────────────────────────────────
 
-def standing(due: date | None, done_on: date | None, as_of: date) -> str:
+def standing(due, done_on, as_of, *, pending: bool = False) -> str:
     """The Government Office's categories for one milestone on a given day.
 
-    done_on is the day the milestone was completed, or None if it was not done
-    by as_of. A milestone due on the as-of day itself is still within deadline.
+    due, done_on and as_of are dates or ISO strings (compared alike). done_on is the
+    day the milestone was completed, or None if it was not done by as_of. A milestone
+    due on the as-of day itself is still within deadline; one waiting for its
+    triggering event (pending) has no due date yet, and one done with no due date is
+    on time.
     """
+    if done_on is not None and done_on <= as_of:
+        if due is None:
+            return "done-on-time"
+        return "done-on-time" if done_on <= due else "done-late"
+    if pending:
+        return "pending"
     if due is None:
         return "ongoing"
-    if done_on is not None and done_on <= as_of:
-        return "done-on-time" if done_on <= due else "done-late"
     return "overdue" if due < as_of else "within-deadline"

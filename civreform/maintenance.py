@@ -7,14 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from civreform import reports
-from civreform.db import (
-    SCHEMA_VERSION,
-    Database,
-    current_state_differences,
-    describe_sqlite_error,
-    rebuild_current_state,
-    schema_version,
-)
+from civreform.db import PROTECTING_TRIGGERS, SCHEMA_VERSION, Database, describe_sqlite_error, schema_version
 from civreform.errors import DatabaseError
 
 
@@ -48,27 +41,29 @@ def check(database: Database, repair: bool = False) -> CheckReport:
         report.lines.append(f"  {plan_id} task {task_id} milestone {milestone or '-'}: {count} event(s), kept")
     if total:
         report.ok = False
-    if problems == ["ok"]:
-        _check_current_state(conn, report, repair)
+    _check_protection(conn, report, repair)
     return report
 
 
-def _check_current_state(conn: sqlite3.Connection, report: CheckReport, repair: bool) -> None:
-    """The current-state tables (kept by a trigger, read by reports) against the events."""
-    differences = current_state_differences(conn)
-    if not any(differences.values()):
-        report.lines.append("current state: agrees with the progress events")
+def _check_protection(conn: sqlite3.Connection, report: CheckReport, repair: bool) -> None:
+    """The triggers that keep the event log append-only (against sqlite3 users too)."""
+    present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    missing = [name for name in PROTECTING_TRIGGERS if name not in present]
+    if not missing:
+        report.lines.append(f"append-only protection: all {len(PROTECTING_TRIGGERS)} triggers in place")
         return
-    listing = ", ".join(f"{table} {count}" for table, count in differences.items() if count)
     if not repair:
         report.ok = False
-        report.lines.append(f"current state: FAILED, rows differ from the progress events ({listing}); "
-                            "run `civreform check --repair`")
+        report.lines.append(f"append-only protection: FAILED, missing {', '.join(missing)}; events may have been "
+                            "changed outside civreform; run `civreform check --repair` to restore the triggers")
         return
-    rebuild_current_state(conn)
-    left = current_state_differences(conn)
-    report.ok = report.ok and not any(left.values())
-    report.lines.append(f"current state: repaired ({listing} rows differed; worked out again from the events)")
+    from civreform.db import write_transaction
+
+    with write_transaction(conn):
+        for name in missing:
+            conn.execute(PROTECTING_TRIGGERS[name])
+    report.lines.append(f"append-only protection: restored {', '.join(missing)} (the events as they are now are "
+                        "kept; whatever was changed while they were missing cannot be known)")
 
 
 def backup(database: Database, target: Path) -> int:

@@ -21,7 +21,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_ROW_CAP = 1000
 # Ids, dates and numbers stay on one line; long text takes the width that is left.
 SHORT_COLUMNS = {"due", "next_due", "on"}
-LONG_TEXT_COLUMNS = {"title", "name", "note", "evidence", "content"}
+LONG_TEXT_COLUMNS = {"title", "name", "note", "evidence", "content", "reason"}
+OPTIONAL_COLUMNS = {"reason"}  # shown in a table only when some row has one
 
 
 def visible(text: str) -> str:
@@ -64,72 +65,8 @@ def _hand_over(chunk, out: IO[str]) -> None:
 
 
 def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool = False) -> int:
-    """Rows (dicts) as RFC 4180 CSV, one column each."""
-    return write_csv_tuples(([row.get(column) for column in columns] for row in rows), columns, out, bom)
-
-
-# How overdue/upcoming CSV takes each of its columns from SQL (csv_line_sql). Ids,
-# milestone labels, dates, numbers and status words go as stored: the plan's ids and
-# labels match plan.ID_PATTERN, checked at load, so none starts a formula or needs
-# quotes. Lead is agency codes (plan.CODE_PATTERN) joined with commas. Any other
-# column is taken as free text: the formula guard, and quotes where csv.writer puts them.
-_CSV_AS_STORED = {"task", "plan", "milestone", "due", "days_overdue", "days_left", "status", "percent",
-                  "standing", "units_done", "units", "last_update"}
-_CSV_CODE_LISTS = {"lead"}
-
-
-def csv_line_sql(columns: list[str], values: list[str]) -> str:
-    """The SQL of one CSV line (bytes, CRLF-ended) from the SQL `values` of `columns`:
-    the bytes csv.writer writes for csv_cell of each value, composed by SQLite, so that
-    a large listing crosses into Python as one object a row (write_csv_lines)."""
-    fields = []
-    for column, value in zip(columns, values, strict=True):
-        if column in _CSV_AS_STORED:
-            fields.append(value)
-        elif column in _CSV_CODE_LISTS:
-            fields.append(f"(CASE WHEN instr({value}, ',') THEN '\"' || {value} || '\"' ELSE {value} END)")
-        else:
-            fields.append(_csv_text_sql(value))
-    pattern = ",".join(["%s"] * len(fields))
-    return f"CAST(printf('{pattern}' || char(13, 10), {', '.join(fields)}) AS BLOB)"
-
-
-def _csv_text_sql(value: str) -> str:
-    """csv_cell's formula guard, then csv.writer's quotes (QUOTE_MINIMAL, CRLF line ends), in SQL."""
-    starts = ", ".join(str(ord(character)) for character in _FORMULA_START)
-    guarded = f"(CASE WHEN unicode({value}) IN ({starts}) THEN '''' || {value} ELSE {value} END)"
-    needs_quotes = " OR ".join(f"instr({value}, {special})" for special in ("','", "'\"'", "char(10)", "char(13)"))
-    return f"(CASE WHEN {needs_quotes} THEN '\"' || replace({guarded}, '\"', '\"\"') || '\"' ELSE {guarded} END)"
-
-
-def write_csv_lines(lines: Iterable[bytes], columns: list[str], out: IO[str], bom: bool = False) -> int:
-    """CSV whose lines SQLite composed (csv_line_sql): the header, then CHUNK_ROWS lines
-    a write, as bytes into out's binary buffer when out is UTF-8 (exact_output)."""
-    from itertools import islice
-
-    buffer = getattr(out, "buffer", None)
-    if buffer is not None and out.encoding.lower().replace("-", "") == "utf8":
-        out.flush()  # what the text layer holds goes first
-
-        def write(data: bytes) -> None:
-            # Unbuffered (PYTHONUNBUFFERED=1), the buffer is the raw file, whose write may
-            # take only part of what it is given (a signal mid-write): write the rest.
-            view = memoryview(data)
-            while view:
-                view = view[buffer.write(view) or 0:]
-    else:
-        def write(data: bytes) -> None:
-            out.write(data.decode("utf-8"))
-    write((("\ufeff" if bom else "") + ",".join(columns) + "\r\n").encode("utf-8"))
-    count = 0
-    while batch := list(islice(lines, CHUNK_ROWS)):
-        write(b"".join(batch))
-        count += len(batch)
-    return count
-
-
-def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bom: bool = False) -> int:
-    """Rows given as value tuples in the order of `columns`, as RFC 4180 CSV."""
+    """Rows (dicts) as RFC 4180 CSV (CRLF line ends), one column each, every cell
+    through csv_cell (the formula guard); CHUNK_ROWS rows a write."""
     import csv
     import io
     from itertools import islice
@@ -137,11 +74,11 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
     chunk = io.StringIO()
     if bom:
         chunk.write("\ufeff")
-    writer = csv.writer(chunk, lineterminator="\r\n")  # RFC 4180 line ends
+    writer = csv.writer(chunk, lineterminator="\r\n")
     writer.writerow(columns)
-    rows = ([csv_cell(value) for value in values] for values in rows)
+    values = ([csv_cell(row.get(column)) for column in columns] for row in rows)
     count = 0
-    while batch := list(islice(rows, CHUNK_ROWS)):
+    while batch := list(islice(values, CHUNK_ROWS)):
         writer.writerows(batch)
         count += len(batch)
         _hand_over(chunk, out)
@@ -327,6 +264,11 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
         return 0
     cells = [[visible(cell_text(row.get(key))) for key, _header in columns]
              for row in (display(shown) if display is not None else shown)]
+    keep = [i for i, (key, _header) in enumerate(columns)
+            if key not in OPTIONAL_COLUMNS or any(row[i] for row in cells)]
+    if len(keep) < len(columns):
+        columns = [columns[i] for i in keep]
+        cells = [[row[i] for i in keep] for row in cells]
     names = [key.lstrip("_") for key, _header in columns]
     print_table(console, [header for _key, header in columns], cells, title=title,
                 long_text=[name in LONG_TEXT_COLUMNS for name in names], fixed=[name in SHORT_COLUMNS for name in names])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from civreform.db import REPORT_STATE_COLUMNS, done_since_sql, member_units_state_sql, one_unit_state_sql
 from civreform.errors import AmbiguousError, NotFoundError
 
 # ── Plans and agencies ──────────────────────────────────────────────────────
@@ -167,8 +166,8 @@ def _codes(joined: str | None) -> list[str]:
 # ── Milestone state as of a date ────────────────────────────────────────────
 
 def _plan_is(plan_id: str | None, alias: str = "m") -> str:
-    """The plan filter on a table (milestone_report m by default): a plain equality when
-    there is a plan (so its indexes serve), nothing otherwise."""
+    """The plan filter on a table: a plain equality when there is a plan (so its
+    indexes serve), nothing otherwise."""
     return f"{alias}.plan_id = :plan" if plan_id is not None else "1 = 1"
 
 
@@ -193,111 +192,192 @@ def _role_sql(role: str) -> str:
     return {"lead": "ta.role = 'lead'", "support": "ta.role = 'support'", "any": "1 = 1"}[role]
 
 
-def _unit_state_cte(name: str, source: str, status_index: str, also: str) -> str:
-    """The CTE `name`: each unit of `source` with its state on :as_of, its current
-    state when no event is dated later, else worked out from the events (source's
-    last_id is the latest event on or before :as_of). `also` narrows a unit further."""
-    def same_unit(a: str) -> str:
-        return f"{a}.plan_id = ul.plan_id AND {a}.task_id = ul.task_id AND {a}.milestone = ul.label" + also.format(a=a)
+def closes_sql(e: str) -> str:
+    """Whether the event under alias `e` is the lead's own report, the kind that decides
+    a milestone: recorded for no agency (on the lead's behalf), by a lead agency, or by
+    a member of a leading group for its own unit. Any other agency named on the task
+    supports it: its events are kept and shown, and change no standing."""
+    return (f"({e}.agency = '' OR EXISTS (SELECT 1 FROM task_agencies ta WHERE ta.plan_id = {e}.plan_id "
+            f"AND ta.task_id = {e}.task_id AND ta.role = 'lead' AND ta.agency_code = {e}.agency) "
+            f"OR EXISTS (SELECT 1 FROM task_members tm WHERE tm.plan_id = {e}.plan_id AND tm.task_id = {e}.task_id "
+            f"AND tm.agency_code = {e}.agency))")
 
-    return f"""{name} AS (
-  SELECT ul.plan_id, ul.task_id, ul.label, ul.due, ul.member,
-    CASE WHEN ul.stale THEN e.status ELSE ul.now_status END AS status,
-    CASE WHEN ul.stale THEN e.percent ELSE ul.now_percent END AS percent,
-    CASE WHEN ul.stale THEN e.happened_on ELSE ul.now_on END AS last_on,
-    CASE WHEN NOT ul.stale THEN ul.now_done_on WHEN e.status IS NOT 'done' THEN NULL
-         ELSE {done_since_sql(same_unit, status_index, ":as_of")} END AS done_on
-  FROM {source} ul LEFT JOIN events e ON e.id = ul.last_id
+
+def not_retracted_sql(e: str) -> str:
+    return f"NOT EXISTS (SELECT 1 FROM events r WHERE r.retracts = {e}.id)"
+
+
+# The state of each reporting unit (a milestone, or one member's share of a group-led
+# milestone) on :as_of, from its events. THE rule, stated here only: only the lead's
+# own progress events count (closes_sql), and none that was retracted; the latest on
+# or before :as_of (by day, then by order of recording) gives the status and percent;
+# a unit whose latest event is "done" was done on the first "done" dated on or after
+# its last event that was not "done" (a later "done" adds evidence, not a new date).
+UNIT_STATE = """
+unit_events AS (
+  SELECT u.plan_id, u.task_id, u.label, u.member, e.id, e.happened_on, e.status, e.percent, e.note, e.evidence
+  FROM units u JOIN events e ON e.plan_id = u.plan_id AND e.task_id = u.task_id AND e.milestone = u.label
+  WHERE e.kind = 'progress' AND e.happened_on <= :as_of AND (u.member = '' OR e.agency = u.member)
+    AND """ + closes_sql("e") + " AND " + not_retracted_sql("e") + """
+),
+ranked AS (
+  SELECT ue.*,
+    row_number() OVER (PARTITION BY plan_id, task_id, label, member ORDER BY happened_on DESC, id DESC) AS recency,
+    max(CASE WHEN status <> 'done' THEN happened_on END)
+      OVER (PARTITION BY plan_id, task_id, label, member) AS reopened_on
+  FROM unit_events ue
+),
+unit_state AS (
+  SELECT u.plan_id, u.task_id, u.label, u.member, u.per_member, u.due, u.pending,
+    max(CASE WHEN rk.recency = 1 THEN rk.status END) AS status,
+    max(CASE WHEN rk.recency = 1 THEN rk.percent END) AS percent,
+    max(CASE WHEN rk.recency = 1 THEN rk.note END) AS note,
+    max(CASE WHEN rk.recency = 1 THEN rk.evidence END) AS evidence,
+    max(rk.happened_on) AS last_on,
+    CASE WHEN max(CASE WHEN rk.recency = 1 THEN rk.status END) = 'done' THEN
+      min(CASE WHEN rk.status = 'done' AND rk.happened_on >= coalesce(rk.reopened_on, '') THEN rk.happened_on END)
+    END AS done_on
+  FROM units u LEFT JOIN ranked rk ON rk.plan_id = u.plan_id AND rk.task_id = u.task_id AND rk.label = u.label
+    AND rk.member = u.member
+  GROUP BY u.plan_id, u.task_id, u.label, u.member
+),
+-- A milestone from its units: one unit as it is; a group-led milestone is done when
+-- every member is (on the last member's day), blocked when any member is, and its
+-- percent is the members' average. A blocked unit's note is the reason.
+ms_state AS (
+  SELECT plan_id, task_id, label, count(*) AS units, sum(status IS 'done') AS units_done,
+    CASE WHEN sum(status IS 'done') = count(*) THEN 'done' WHEN sum(status IS 'blocked') > 0 THEN 'blocked'
+         WHEN sum(status IN ('in-progress', 'done')) > 0 THEN 'in-progress' ELSE 'not-started' END AS status,
+    CASE WHEN max(per_member) = 0 THEN
+           CASE WHEN max(status) = 'done' THEN 100 WHEN max(status) IS NULL OR max(status) = 'not-started'
+                THEN coalesce(max(percent), 0) ELSE max(percent) END
+         ELSE CAST(round(avg(CASE WHEN status = 'done' THEN 100 ELSE coalesce(percent, 0) END)) AS INTEGER) END
+      AS percent,
+    max(last_on) AS last_on,
+    CASE WHEN sum(status IS 'done') = count(*) THEN max(done_on) END AS done_on,
+    group_concat(CASE WHEN status = 'blocked' THEN
+      CASE WHEN member <> '' THEN member || ': ' ELSE '' END || coalesce(nullif(note, ''), '-') END, '; ') AS reason
+  FROM unit_state GROUP BY plan_id, task_id, label
 )"""
 
-
-# On :as_of a milestone's row in milestone_report holds as it stands unless the milestone
-# has an event dated later (then it is "stale", and worked out from the events).
-CURRENT_ON_AS_OF = "(m.last_on IS NULL OR m.last_on <= :as_of)"
-STALE_ON_AS_OF = "m.last_on > :as_of"
-
-# A milestone's standing on :as_of from its due and done_on columns.
-STANDING_SQL = ("CASE WHEN {a}done_on IS NOT NULL THEN CASE WHEN {a}done_on <= {a}due THEN 'done-on-time' "
-                "ELSE 'done-late' END WHEN {a}due < :as_of THEN 'overdue' ELSE 'within-deadline' END")
-
-STATE_CTES = """
-ms AS (
-  SELECT m.plan_id, m.task_id, m.label, m.due, m.per_member FROM milestone_report m WHERE {milestone_where}
-),
--- A unit is what reports: the milestone itself, or each member of the group that
--- leads it. Its current state (milestone_now, unit_now) holds on :as_of unless it
--- has an event dated later; only those "stale" units are worked out from events.
-single_last AS (
-  SELECT ms.plan_id, ms.task_id, ms.label, ms.due, '' AS member, c.last_on AS now_on, c.status AS now_status,
-    c.percent AS now_percent, c.done_on AS now_done_on, coalesce(c.last_on > :as_of, 0) AS stale,
-    CASE WHEN c.last_on > :as_of THEN (
-      SELECT e.id FROM events e INDEXED BY events_by_milestone
-      WHERE e.plan_id = ms.plan_id AND e.task_id = ms.task_id AND e.milestone = ms.label
-        AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1) END AS last_id
-  FROM ms LEFT JOIN milestone_now c ON c.plan_id = ms.plan_id AND c.task_id = ms.task_id AND c.milestone = ms.label
-  WHERE ms.per_member = 0
-),
-member_last AS (
-  SELECT ms.plan_id, ms.task_id, ms.label, ms.due, tm.agency_code AS member, c.last_on AS now_on,
-    c.status AS now_status, c.percent AS now_percent, c.done_on AS now_done_on,
-    coalesce(c.last_on > :as_of, 0) AS stale,
-    CASE WHEN c.last_on > :as_of THEN (
-      SELECT e.id FROM events e INDEXED BY events_by_unit
-      WHERE e.plan_id = ms.plan_id AND e.task_id = ms.task_id AND e.milestone = ms.label
-        AND e.agency = tm.agency_code AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1)
-    END AS last_id
-  FROM ms JOIN task_members tm ON tm.plan_id = ms.plan_id AND tm.task_id = ms.task_id
-  LEFT JOIN unit_now c ON c.plan_id = ms.plan_id AND c.task_id = ms.task_id AND c.milestone = ms.label
-    AND c.agency = tm.agency_code
-  WHERE ms.per_member = 1 {member_filter}
-),
-""" + _unit_state_cte("single_state", "single_last", "events_by_milestone_status", "") + ",\n" \
-  + _unit_state_cte("member_state", "member_last", "events_by_unit_status", " AND {a}.agency = ul.member") + """,
-unit_state AS (
-  SELECT * FROM single_state UNION ALL SELECT * FROM member_state
-),
--- A milestone's state from its units' (db.py states the rule once, for the trigger too).
-ms_state AS (
-  {current}SELECT plan_id, task_id, label, due, """ + one_unit_state_sql("") + """
-  FROM single_state
-  UNION ALL
-  SELECT plan_id, task_id, label, due, """ + member_units_state_sql("") + """
-  FROM member_state GROUP BY plan_id, task_id, label
-),
--- The wide columns (titles) join last, onto the milestones that remain.
-state AS (
-  SELECT s.*, {standing} AS standing,
-    r.lead, r.title, r.title_en, r.task_seq, r.per_member, r.label_vi, r.milestone_seq, r.due_day
-  FROM ms_state s JOIN milestone_report r ON r.plan_id = s.plan_id AND r.task_id = s.task_id AND r.label = s.label
-)
-"""
+# A milestone's due date on :as_of: its own, or for one due on an event ("after"),
+# the day the triggering event was recorded as happening (if by :as_of) plus its span.
+EFFECTIVE_DUE = """coalesce(m.due, (
+    SELECT date(g.happened_on, '+' || coalesce(m.after_days, 0) || ' days') FROM events g
+    WHERE g.plan_id = m.plan_id AND g.task_id = m.task_id AND g.milestone = m.label AND g.kind = 'trigger'
+      AND g.happened_on <= :as_of AND """ + not_retracted_sql("g") + """
+    ORDER BY g.happened_on, g.id LIMIT 1))"""
 
 
-def _state_query(milestone_where: list[str], params: dict, scope: AgencyScope | None, role: str = "lead",
-                 all_units: bool = False) -> str:
-    """The WITH clause that yields `state`: one row per milestone with its status as of :as_of.
+def state_query(task_where: list[str], params: dict, scope: AgencyScope | None = None, role: str = "lead",
+                due_where: list[str] = (), ongoing: bool = False) -> str:
+    """The WITH clause that yields `state` (one row per milestone with its state and
+    standing on :as_of) and `unit_state` (one row per reporting unit).
 
-    Without a scope, a milestone with no event dated after :as_of comes straight
-    from milestone_report and only the others are worked out from their units;
-    all_units=True works every milestone out (for callers that read unit_state,
-    one row per reporting unit).
+    task_where filters tasks t (and so their milestones); due_where filters on the
+    milestone's effective `due`. With ongoing=True a task with no milestone takes part
+    as one row labelled '' (its standing "ongoing"). With a scope, only its tasks count,
+    and of a group-led milestone only the units of the scope's members.
     """
     ctes = [_values_cte("scope_lead", scope.lead_pairs if scope else [], params),
             _values_cte("scope_member", scope.member_pairs if scope else [], params)]
-    where = list(milestone_where)
-    member_filter = current = ""
+    where = list(task_where)
+    member_filter = ""
     if scope is not None:
-        where.append(_scope_exists("m", _role_sql(role)))
+        where.append(_scope_exists("t", _role_sql(role)))
         member_filter = ("AND EXISTS (SELECT 1 FROM scope_member sm WHERE sm.plan_id = tm.plan_id "
                          "AND sm.code = tm.agency_code)")
-    elif not all_units:
-        current = (f"SELECT plan_id, task_id, label, due, {REPORT_STATE_COLUMNS} "
-                   f"FROM milestone_report m WHERE {' AND '.join(where) or '1 = 1'} "
-                   f"AND {CURRENT_ON_AS_OF}\n  UNION ALL\n  ")
-        where.append(STALE_ON_AS_OF)
-    state = STATE_CTES.format(milestone_where=" AND ".join(where) or "1 = 1", member_filter=member_filter,
-                              standing=STANDING_SQL.format(a="s."), current=current)
-    return "WITH " + ",\n".join(ctes) + ",\n" + state
+    where_sql = " AND ".join(where) or "1 = 1"
+    # A dated milestone's due narrows the milestones early, over their index by due; one
+    # due on an event is worked out first and filtered after.
+    stored_due = "".join(f" AND ({clause.replace('due', 'm.due', 1)} OR m.due IS NULL)" for clause in due_where)
+    columns = ("t.seq AS task_seq, t.title, t.title_en, t.lead_codes AS lead, t.per_member")
+    ongoing_rows = f"""
+  UNION ALL
+  SELECT t.plan_id, t.task_id, '' AS label, NULL AS label_vi, 0 AS milestone_seq, NULL AS after_event,
+    NULL AS after_days, NULL AS due, {columns}
+  FROM tasks t WHERE {where_sql}
+    AND NOT EXISTS (SELECT 1 FROM milestones x WHERE x.plan_id = t.plan_id AND x.task_id = t.task_id)""" \
+        if ongoing else ""
+    ms = f"""
+ms_all AS (
+  SELECT m.plan_id, m.task_id, m.label, m.label_vi, m.seq AS milestone_seq, m.after_event, m.after_days,
+    {EFFECTIVE_DUE} AS due, {columns}
+  FROM milestones m JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id
+  WHERE {where_sql}{stored_due}{ongoing_rows}
+),
+ms AS (
+  SELECT *, (after_event IS NOT NULL AND due IS NULL) AS pending FROM ms_all
+  WHERE {" AND ".join(due_where) or "1 = 1"}
+),
+units AS (
+  SELECT ms.plan_id, ms.task_id, ms.label, '' AS member, 0 AS per_member, ms.due, ms.pending
+  FROM ms WHERE ms.per_member = 0 OR ms.label = ''
+  UNION ALL
+  SELECT ms.plan_id, ms.task_id, ms.label, tm.agency_code, 1, ms.due, ms.pending
+  FROM ms JOIN task_members tm ON tm.plan_id = ms.plan_id AND tm.task_id = ms.task_id
+  WHERE ms.per_member = 1 AND ms.label <> '' {member_filter}
+),"""
+    state = """,
+state AS (
+  SELECT ms.*, s.units, s.units_done, s.status, s.percent, s.last_on, s.done_on, s.reason,
+    CASE WHEN ms.label = '' THEN 'ongoing' ELSE standing(ms.due, s.done_on, :as_of, ms.pending) END AS standing
+  FROM ms JOIN ms_state s ON s.plan_id = ms.plan_id AND s.task_id = ms.task_id AND s.label = ms.label
+)
+"""
+    return "WITH " + ",\n".join(ctes) + "," + ms + UNIT_STATE + state
+
+
+def _row_cursor(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params)
+
+
+OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_overdue", "lead", "status",
+                   "percent", "standing", "units_done", "units", "last_update", "reason"]
+UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
+                    "percent", "standing", "units_done", "units", "last_update", "reason"]
+_LISTING_VALUES = ("task_id, plan_id, title, title_en, label, due, {days}, lead, status, percent, standing, "
+                   "units_done, units, last_on, coalesce(reason, '')")
+
+
+def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
+            scope: AgencyScope | None = None, limit: int | None = None):
+    """Milestones due before as_of and not done by then, most overdue first (a generator
+    of dicts in OVERDUE_COLUMNS)."""
+    days = "CAST(julianday(:as_of) - julianday(due) AS INTEGER)"
+    return _open_milestones(conn, as_of, ["due < :as_of"], {}, plan_id, scope, days, OVERDUE_COLUMNS, limit)
+
+
+def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str | None = None,
+             scope: AgencyScope | None = None, limit: int | None = None):
+    """Milestones not done that fall due from as_of through as_of + days, soonest first
+    (dicts in UPCOMING_COLUMNS)."""
+    from datetime import timedelta
+
+    params = {"until": (as_of + timedelta(days=days)).isoformat()}
+    days_left = "CAST(julianday(due) - julianday(:as_of) AS INTEGER)"
+    return _open_milestones(conn, as_of, ["due >= :as_of", "due <= :until"], params, plan_id, scope, days_left,
+                            UPCOMING_COLUMNS, limit)
+
+
+def open_milestones_sql(due_where: list[str], params: dict, plan_id: str | None, scope: AgencyScope | None,
+                        days_sql: str, limit: int | None = None) -> str:
+    """The SQL of a listing of milestones not done on :as_of whose due matches due_where."""
+    tail = " ORDER BY due, plan_id, task_seq, milestone_seq" + (f" LIMIT {int(limit)}" if limit is not None else "")
+    return (state_query([_plan_is(plan_id, "t")], params, scope, due_where=due_where)
+            + f"SELECT {_LISTING_VALUES.format(days=days_sql)} FROM state WHERE status <> 'done'{tail}")
+
+
+def _open_milestones(conn, as_of: date, due_where: list[str], params: dict, plan_id, scope, days_sql: str,
+                     columns: list[str], limit: int | None):
+    params = {**params, "as_of": as_of.isoformat(), "plan": plan_id}
+    sql = open_milestones_sql(due_where, params, plan_id, scope, days_sql, limit)
+    for r in conn.execute(sql, params):
+        row = dict(zip(columns, r))
+        row["lead"] = _codes(row["lead"])
+        yield row
 
 
 def _milestone_row(r: sqlite3.Row) -> dict:
@@ -305,123 +385,8 @@ def _milestone_row(r: sqlite3.Row) -> dict:
         "task": r["task_id"], "plan": r["plan_id"], "title": r["title"], "title_en": r["title_en"],
         "milestone": r["label"], "due": r["due"], "lead": _codes(r["lead"]), "status": r["status"],
         "percent": r["percent"], "standing": r["standing"], "units_done": r["units_done"], "units": r["units"],
-        "last_update": r["last_on"],
+        "last_update": r["last_on"], "reason": r["reason"] or "",
     }
-
-
-OVERDUE_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_overdue", "lead", "status",
-                   "percent", "standing", "units_done", "units", "last_update"]
-UPCOMING_COLUMNS = ["task", "plan", "title", "title_en", "milestone", "due", "days_left", "lead", "status",
-                    "percent", "standing", "units_done", "units", "last_update"]
-
-
-def overdue(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-            scope: AgencyScope | None = None, limit: int | None = None, line_sql=None):
-    """Milestones due before as_of and not done by then, most overdue first (a generator
-    of dicts in OVERDUE_COLUMNS).
-
-    line_sql (render.csv_line_sql), given the columns and the SQL of their values,
-    returns the SQL of one value that stands for the row; the generator then yields
-    that value alone. A large CSV export gets its lines from SQLite that way, with no
-    Python object for each field."""
-    params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(), "plan": plan_id}
-    where = ["m.due < :as_of", _plan_is(plan_id)]
-    days = ":as_of_day - due_day"
-    return _open_milestones(conn, where, params, scope, days, OVERDUE_COLUMNS, limit, line_sql)
-
-
-def upcoming(conn: sqlite3.Connection, as_of: date, days: int, *, plan_id: str | None = None,
-             scope: AgencyScope | None = None, limit: int | None = None, line_sql=None):
-    """Milestones not done that fall due from as_of through as_of + days, soonest first
-    (dicts in UPCOMING_COLUMNS; line_sql as for overdue)."""
-    from datetime import timedelta
-
-    params: dict = {"as_of": as_of.isoformat(), "as_of_day": as_of.toordinal(),
-                    "until": (as_of + timedelta(days=days)).isoformat(), "plan": plan_id}
-    where = ["m.due >= :as_of", "m.due <= :until", _plan_is(plan_id)]
-    days_left = "due_day - :as_of_day"
-    return _open_milestones(conn, where, params, scope, days_left, UPCOMING_COLUMNS, limit, line_sql)
-
-
-def open_milestones_sql(where: list[str], params: dict, scope: AgencyScope | None, days_sql: str,
-                        limit: int | None, line_sql=None, columns: list[str] = OVERDUE_COLUMNS) -> list[str]:
-    """The SQL behind _open_milestones: [current, worked out] without a scope, else [worked out].
-    Each returns the listing's 14 columns (or the one value line_sql makes of them),
-    then due, plan_id, task_seq and milestone_seq as stored: the sort key."""
-    values = ["task_id", "plan_id", "title", "title_en", "label", "due", days_sql, "lead", "status", "percent",
-              STANDING_SQL.format(a=""), "units_done", "units", "last_on"]
-    select = line_sql(columns, values) if line_sql else ", ".join(values)
-    select += ", due, plan_id, task_seq, milestone_seq"
-    tail = " ORDER BY due, plan_id, task_seq, milestone_seq" + (f" LIMIT {int(limit)}" if limit is not None else "")
-    if scope is not None:
-        return [_state_query(where, params, scope) + f"SELECT {select} FROM state WHERE status <> 'done'{tail}"]
-    return [
-        f"SELECT {select} FROM milestone_report m WHERE {' AND '.join(where)} AND m.status <> 'done' "  # noqa: S608
-        f"AND {CURRENT_ON_AS_OF}{tail}",
-        _state_query([*where, STALE_ON_AS_OF], params, None, all_units=True)
-        + f"SELECT {select} FROM state WHERE status <> 'done'{tail}",
-    ]
-
-
-def _open_milestones(conn: sqlite3.Connection, where: list[str], params: dict, scope: AgencyScope | None,
-                     days_sql: str, columns: list[str], limit: int | None, line_sql=None):
-    """Milestones matching `where` and not done on :as_of, in report order (a generator of
-    dicts, or of line_sql's one value a row).
-
-    Without an agency scope, a milestone none of whose events is dated after
-    :as_of is read as it stands in milestone_report, in that table's own order
-    (no sort, one pass); the others, when :as_of is in the past, are worked out
-    from their events and merged in. With a scope only some members of a group
-    count, so every milestone is worked out from its units.
-    """
-    import heapq
-    from itertools import islice
-    from operator import itemgetter
-
-    queries = open_milestones_sql(where, params, scope, days_sql, limit, line_sql, columns)
-    began = False
-    if len(queries) == 2:
-        # Both queries must read one snapshot: an event committed between them could
-        # otherwise move a milestone from one list to the other (listed twice, or not at all).
-        if not conn.in_transaction:
-            conn.execute("BEGIN")
-            began = True
-        if conn.execute("SELECT 1 FROM events INDEXED BY events_by_day WHERE happened_on > :as_of LIMIT 1",
-                        params).fetchone() is None:
-            # No report is dated after :as_of (a report as of today, say): every row
-            # is current, and there is nothing to work out or merge.
-            rows = conn.execute(queries[0], params)
-        else:
-            # Each cursor read through a generator of its own: heapq.merge, when closed early,
-            # would close a bare cursor, and on a connection already closed that raises.
-            current, worked_out = ((row for row in conn.execute(sql, params)) for sql in queries)
-            rows = heapq.merge(current, worked_out, key=itemgetter(-4, -3, -2, -1))
-            if limit is not None:
-                rows = islice(rows, limit)
-    else:
-        rows = conn.execute(queries[0], params)
-    try:
-        if line_sql:
-            yield from map(itemgetter(0), rows)  # no Python line per row
-            return
-        for r in rows:
-            row = dict(zip(columns, r))
-            row["lead"] = _codes(row["lead"])
-            yield row
-    finally:
-        if began:
-            _release_snapshot(conn)
-
-
-def _release_snapshot(conn: sqlite3.Connection) -> None:
-    """End the read transaction a listing began. The listing may be finished only after
-    the command closed the connection (the reader went away mid-listing, `| head`):
-    the snapshot went with the connection, and there is nothing to say about it."""
-    try:
-        if conn.in_transaction:
-            conn.execute("COMMIT")  # only read: this just releases the snapshot
-    except sqlite3.ProgrammingError:
-        pass
 
 
 def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
@@ -431,21 +396,12 @@ def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | No
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id, "task": task_id,
                     "due_from": due_from.isoformat() if due_from else None,
                     "due_until": due_until.isoformat() if due_until else None}
-    where = [_plan_is(plan_id)]
-    if due_from is not None:
-        where.append("m.due >= :due_from")
-    if due_until is not None:
-        where.append("m.due <= :due_until")
-    if task_id is not None:
-        where.append("m.task_id = :task")
-    sql = _state_query(where, params, scope) + "SELECT * FROM state ORDER BY due, plan_id, task_seq, milestone_seq"
+    where = [_plan_is(plan_id, "t")] + (["t.task_id = :task"] if task_id is not None else [])
+    due_where = ((["due >= :due_from"] if due_from is not None else [])
+                 + (["due <= :due_until"] if due_until is not None else []))
+    sql = (state_query(where, params, scope, due_where=due_where)
+           + "SELECT * FROM state ORDER BY due IS NULL, due, plan_id, task_seq, milestone_seq")
     return [_milestone_row(r) for r in _row_cursor(conn, sql, params)]
-
-
-def _row_cursor(conn: sqlite3.Connection, sql: str, params) -> sqlite3.Cursor:
-    cursor = conn.cursor()
-    cursor.row_factory = sqlite3.Row
-    return cursor.execute(sql, params)
 
 
 # ── Tasks ───────────────────────────────────────────────────────────────────
@@ -457,14 +413,11 @@ TASK_COLUMNS = ["task", "plan", "section", "title", "title_en", "lead", "support
 def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
                scope: AgencyScope | None = None, role: str = "lead", standing: str | None = None) -> list[dict]:
     """Tasks with their standing on as_of: the worst standing of their milestones
-    (overdue, then within deadline, then done late, then done on time); tasks
-    with no due date are ongoing."""
+    (overdue, within deadline, pending, done late, done on time); tasks with no due
+    date are ongoing."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    where = [_plan_is(plan_id)]
-    task_scope = ""
     via = "''"
     if scope is not None:
-        task_scope = "AND " + _scope_exists("t", _role_sql(role))
         import json
 
         params["self_plan_codes"] = json.dumps([f"{p}|{c}" for p, c in scope.self_pairs])
@@ -472,49 +425,41 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
                    JOIN scope_lead s ON s.plan_id = ta.plan_id AND s.code = ta.agency_code
                    WHERE ta.plan_id = t.plan_id AND ta.task_id = t.task_id AND {_role_sql(role)}
                      AND ta.plan_id || '|' || ta.agency_code NOT IN (SELECT value FROM json_each(:self_plan_codes))), '')"""
-    sql = _state_query(where, params, scope, role) + f""",
+    worst = " ".join(f"WHEN sum(standing = '{name}') > 0 THEN '{name}'" for name in TASK_STANDING_ORDER)
+    sql = state_query([_plan_is(plan_id, "t")], params, scope, role, ongoing=True) + f""",
     task_agg AS (
-      SELECT plan_id, task_id, count(*) AS n,
-        sum(standing = 'overdue') AS n_overdue, sum(standing = 'within-deadline') AS n_open,
-        sum(standing = 'done-late') AS n_late,
-        -- the one min() in this query: SQLite takes the bare columns from its row
-        -- (status and percent of the next milestone not done)
-        min(CASE WHEN status <> 'done' THEN due END) AS next_due, status AS next_status, percent AS next_percent
+      SELECT plan_id, task_id, sum(label <> '') AS n, CASE {worst} END AS standing,
+        -- the one min() here: SQLite takes the bare columns (status, percent) from its row,
+        -- the next milestone not done (one waiting for its event sorts last)
+        min(CASE WHEN status <> 'done' OR label = '' THEN coalesce(due, '9999') END) AS next_key,
+        status AS next_status, percent AS next_percent
       FROM state GROUP BY plan_id, task_id
-    ),
-    ongoing_last AS (
-      SELECT t.plan_id, t.task_id, (SELECT e.id FROM events e WHERE e.plan_id = t.plan_id AND e.task_id = t.task_id
-          AND e.milestone = '' AND e.happened_on <= :as_of ORDER BY e.happened_on DESC, e.id DESC LIMIT 1) AS last_id
-      FROM tasks t WHERE NOT EXISTS (SELECT 1 FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id)
     )
     SELECT t.task_id, t.plan_id, t.section, t.title, t.title_en, t.lead_codes,
       (SELECT group_concat(agency_code, ',') FROM (SELECT agency_code FROM task_agencies x
          WHERE x.plan_id = t.plan_id AND x.task_id = t.task_id AND x.role = 'support' ORDER BY x.seq)) AS support,
-      {via} AS via, t.time_text, a.next_due,
-      CASE WHEN a.n IS NULL THEN coalesce(oe.status, 'not-started')
-           WHEN a.next_due IS NULL THEN 'done' ELSE a.next_status END AS status,
-      CASE WHEN a.n IS NULL THEN coalesce(oe.percent, CASE WHEN oe.status IS NULL THEN 0 END)
-           WHEN a.next_due IS NULL THEN 100 ELSE a.next_percent END AS percent,
-      CASE WHEN a.n IS NULL THEN 'ongoing' WHEN a.n_overdue > 0 THEN 'overdue'
-           WHEN a.n_open > 0 THEN 'within-deadline' WHEN a.n_late > 0 THEN 'done-late'
-           ELSE 'done-on-time' END AS standing,
-      coalesce(a.n, 0) AS milestones
-    FROM tasks t
-    LEFT JOIN task_agg a ON a.plan_id = t.plan_id AND a.task_id = t.task_id
-    LEFT JOIN ongoing_last ol ON ol.plan_id = t.plan_id AND ol.task_id = t.task_id
-    LEFT JOIN events oe ON oe.id = ol.last_id
-    WHERE {_plan_is(plan_id, "t")} {task_scope}
+      {via} AS via, t.time_text, nullif(a.next_key, '9999') AS next_due,
+      CASE WHEN a.next_key IS NULL THEN 'done' ELSE a.next_status END AS status,
+      CASE WHEN a.next_key IS NULL THEN 100 ELSE a.next_percent END AS percent,
+      a.standing, a.n AS milestones
+    FROM task_agg a JOIN tasks t ON t.plan_id = a.plan_id AND t.task_id = a.task_id
     """
     if standing:
-        sql += " AND standing = :standing"
+        sql += " WHERE a.standing = :standing"
         params["standing"] = standing
     sql += " ORDER BY t.plan_id, t.seq"
     rows = []
     for r in conn.execute(sql, params):  # columns in TASK_COLUMNS order
         row = dict(zip(TASK_COLUMNS, r))
         row["lead"], row["support"], row["via"] = _codes(r[5]), _codes(r[6]), _codes(r[7])
+        if row["standing"] == "ongoing":
+            row["next_due"] = None
         rows.append(row)
     return rows
+
+
+# Which standing a task takes from its milestones: the first any of them has.
+TASK_STANDING_ORDER = ("ongoing", "overdue", "within-deadline", "pending", "done-late", "done-on-time")
 
 
 # A task by id, in one plan or in each plan: a primary-key lookup either way (an import
@@ -549,7 +494,8 @@ def find_task(conn: sqlite3.Connection, task_id: str, plan_id: str | None = None
 
 def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: date) -> dict:
     """Everything about one task: verbatim texts, agencies, milestones with their state,
-    and for group-led tasks each member's report per milestone."""
+    for group-led tasks each member's report per milestone, and supporting agencies'
+    progress (kept and shown, never deciding the standing)."""
     import json
 
     t = _row_cursor(conn, "SELECT * FROM tasks WHERE plan_id = ? AND task_id = ?", (plan_id, task_id)).fetchone()
@@ -561,39 +507,37 @@ def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: dat
         (plan_id, task_id),
     ).fetchall()
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id, "task": task_id}
-    where = ["m.plan_id = :plan", "m.task_id = :task"]
+    head = state_query(["t.plan_id = :plan", "t.task_id = :task"], params, None, ongoing=True)
+    states = list(_row_cursor(conn, head + "SELECT * FROM state ORDER BY milestone_seq", params))
     milestones = [
-        {"label": r["label"], "label_vi": r["label_vi"], "due": r["due"], "status": r["status"],
-         "percent": r["percent"], "standing": r["standing"], "done_on": r["done_on"],
-         "units_done": r["units_done"], "units": r["units"]}
-        for r in _row_cursor(conn, _state_query(where, params, None)
-                             + "SELECT * FROM state ORDER BY milestone_seq", params)
-    ]
+        {"label": r["label"], "label_vi": r["label_vi"], "due": r["due"], "after_event": r["after_event"],
+         "after_days": r["after_days"], "status": r["status"], "percent": r["percent"], "standing": r["standing"],
+         "done_on": r["done_on"], "units_done": r["units_done"], "units": r["units"], "reason": r["reason"] or ""}
+        for r in states if r["label"] != ""]
     members = []
     if t["per_member"]:
-        sql = _state_query(where, params, None, all_units=True) + """
-            SELECT us.label, us.member, a.name, us.status, us.percent, us.last_on, us.done_on, m.due
+        sql = head + """
+            SELECT us.label, us.member, a.name, a.name_en, us.status, us.percent, us.last_on, us.done_on, us.note,
+              standing(us.due, us.done_on, :as_of, us.pending) AS standing
             FROM unit_state us JOIN agencies a ON a.plan_id = us.plan_id AND a.code = us.member
             JOIN milestones m ON m.plan_id = us.plan_id AND m.task_id = us.task_id AND m.label = us.label
+            WHERE us.member <> ''
             ORDER BY m.seq, (SELECT seq FROM agencies x WHERE x.plan_id = us.plan_id AND x.code = us.member)"""
-        from civreform.deadlines import standing as standing_of
-
-        for r in _row_cursor(conn, sql, params):
+        for r in conn.execute(sql, params):
             members.append({
-                "milestone": r[0], "agency": r[1], "name": r[2], "status": r[3] or "not-started",
-                "percent": 100 if r[3] == "done" else (r[4] if r[4] is not None else 0), "last_update": r[5],
-                "standing": standing_of(date.fromisoformat(r[7]), date.fromisoformat(r[6]) if r[6] else None, as_of),
+                "milestone": r[0], "agency": r[1], "name": r[2], "name_en": r[3], "status": r[4] or "not-started",
+                "percent": 100 if r[4] == "done" else (r[5] if r[5] is not None else 0), "last_update": r[6],
+                "done_on": r[7], "note": r[8] or "", "standing": r[9],
             })
+    support = [dict(zip(("id", "milestone", "agency", "status", "percent", "on", "note", "evidence"), r))
+               for r in conn.execute(
+                   f"""SELECT e.id, e.milestone, e.agency, e.status, e.percent, e.happened_on, e.note, e.evidence
+                       FROM events e WHERE e.plan_id = :plan AND e.task_id = :task AND e.kind = 'progress'
+                         AND e.happened_on <= :as_of AND NOT {closes_sql("e")} AND {not_retracted_sql("e")}
+                       ORDER BY e.happened_on, e.id""", params)]  # noqa: S608
     ongoing = not milestones
-    ongoing_state = None
-    if ongoing:
-        ongoing_state = conn.execute(
-            """SELECT status, percent, happened_on FROM events WHERE plan_id = ? AND task_id = ? AND milestone = ''
-               AND happened_on <= ? ORDER BY happened_on DESC, id DESC LIMIT 1""",
-            (plan_id, task_id, as_of.isoformat())).fetchone()
-    standings = [m["standing"] for m in milestones]
-    overall = ("ongoing" if ongoing else "overdue" if "overdue" in standings else "within-deadline"
-               if "within-deadline" in standings else "done-late" if "done-late" in standings else "done-on-time")
+    standings = {m["standing"] for m in milestones}
+    overall = "ongoing" if ongoing else next(name for name in TASK_STANDING_ORDER if name in standings)
     detail = {
         "id": t["task_id"], "plan": t["plan_id"], "section": t["section"], "title": t["title"],
         "title_en": t["title_en"], "content": t["content"], "content_en": t["content_en"],
@@ -606,37 +550,50 @@ def task_detail(conn: sqlite3.Connection, plan_id: str, task_id: str, as_of: dat
         "standing": overall,
         "milestones": milestones,
         "members": members,
+        "support_progress": support,
     }
     if ongoing:
-        detail["status"] = ongoing_state[0] if ongoing_state else "not-started"
-        detail["percent"] = (ongoing_state[1] if ongoing_state else 0)
+        row = states[0] if states else None
+        detail["status"] = row["status"] if row else "not-started"
+        detail["percent"] = row["percent"] if row else 0
     return detail
 
 
 # ── History ─────────────────────────────────────────────────────────────────
 
-HISTORY_COLUMNS = ["id", "plan", "task", "milestone", "agency", "status", "percent", "on", "recorded_at",
-                   "note", "evidence", "by", "source"]
+HISTORY_COLUMNS = ["id", "plan", "task", "milestone", "agency", "kind", "role", "status", "percent", "on",
+                   "recorded_at", "note", "evidence", "by", "source", "retracts", "retracted_by"]
 
 
 def history(conn: sqlite3.Connection, *, plan_id: str | None = None, task_id: str | None = None,
             agency_codes: list[tuple[str, str]] | None = None, since: date | None = None,
-            until: date | None = None):
-    """Every progress event, oldest first (by the day it happened, then by when it was recorded)."""
+            until: date | None = None, recorded_until: date | None = None):
+    """Every event, oldest first (by the day it happened, then by when it was recorded):
+    progress (role `lead` when it decides the milestone, `support` when it does not),
+    retractions and triggers, each retracted event with the id of its retraction.
+    recorded_until: only events recorded on or before that day (history as it stood)."""
     params: dict = {"plan": plan_id, "task": task_id, "since": since.isoformat() if since else None,
-                    "until": until.isoformat() if until else None}
+                    "until": until.isoformat() if until else None,
+                    "recorded_until": recorded_until.isoformat() + "T99" if recorded_until else None}
     # Only the filters given, each a plain comparison, so that an index serves them.
-    where = [condition for value, condition in ((plan_id, "plan_id = :plan"), (task_id, "task_id = :task"),
-                                                (since, "happened_on >= :since"), (until, "happened_on <= :until"))
+    where = [condition for value, condition in ((plan_id, "e.plan_id = :plan"), (task_id, "e.task_id = :task"),
+                                                (since, "e.happened_on >= :since"),
+                                                (until, "e.happened_on <= :until"),
+                                                (recorded_until, "e.recorded_at <= :recorded_until"))
              if value is not None] or ["1 = 1"]
     if agency_codes is not None:
         import json
 
         params["agencies"] = json.dumps([f"{p}|{c}" for p, c in agency_codes])
-        where.append("plan_id || '|' || agency IN (SELECT value FROM json_each(:agencies))")
-    sql = f"""SELECT id, plan_id, task_id, milestone, agency, status, percent, happened_on, recorded_at, note,
-                     evidence, recorded_by, source FROM events WHERE {' AND '.join(where)}
-              ORDER BY happened_on, id"""  # noqa: S608
+        where.append("e.plan_id || '|' || e.agency IN (SELECT value FROM json_each(:agencies))")
+    retracted_by = "(SELECT r.id FROM events r WHERE r.retracts = e.id" + (
+        " AND r.recorded_at <= :recorded_until)" if recorded_until else ")")
+    sql = f"""SELECT e.id, e.plan_id, e.task_id, e.milestone, e.agency, e.kind,
+                     CASE WHEN e.kind <> 'progress' THEN '' WHEN {closes_sql("e")} THEN 'lead' ELSE 'support' END,
+                     e.status, e.percent, e.happened_on, e.recorded_at, e.note, e.evidence, e.recorded_by, e.source,
+                     e.retracts, {retracted_by}
+              FROM events e WHERE {' AND '.join(where)}
+              ORDER BY e.happened_on, e.id"""  # noqa: S608
     for r in conn.execute(sql, params):
         yield dict(zip(HISTORY_COLUMNS, r))
 
@@ -659,21 +616,27 @@ def orphan_groups(conn: sqlite3.Connection, plan_id: str | None = None) -> list[
 
 
 def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-               scope: AgencyScope | None = None) -> list[dict]:
+               scope: AgencyScope | None = None, role: str = "lead") -> list[dict]:
     """Milestones not done as of as_of, one row per reporting agency for group-led
-    tasks (the rows of a spreadsheet template)."""
+    tasks (the rows of a spreadsheet template), each with its latest report."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    where = [_plan_is(plan_id)]
-    sql = _state_query(where, params, scope, all_units=True) + """
-        SELECT us.plan_id, us.task_id, us.label, us.member, t.title, us.due
+    sql = state_query([_plan_is(plan_id, "t")], params, scope, role) + """
+        SELECT us.plan_id, us.task_id, us.label, us.member, t.title, us.due, us.status, us.percent, us.last_on,
+          us.note, us.evidence
         FROM unit_state us JOIN tasks t ON t.plan_id = us.plan_id AND t.task_id = us.task_id
         JOIN milestones m ON m.plan_id = us.plan_id AND m.task_id = us.task_id AND m.label = us.label
         WHERE us.status IS NOT 'done'
-        ORDER BY us.due, us.plan_id, t.seq, m.seq,
+        ORDER BY us.due IS NULL, us.due, us.plan_id, t.seq, m.seq,
                  (SELECT seq FROM agencies a WHERE a.plan_id = us.plan_id AND a.code = us.member)"""
     own = scope.code if scope else ""
-    return [{"plan": r[0], "task": r[1], "milestone": r[2], "agency": r[3] or own, "title": r[4], "due": r[5]}
-            for r in conn.execute(sql, params)]
+    keys = ("plan", "task", "milestone", "agency", "title", "due", "status", "percent", "last_update", "note",
+            "evidence")
+    rows = []
+    for r in conn.execute(sql, params):
+        row = dict(zip(keys, r))
+        row["agency"] = row["agency"] or own
+        rows.append(row)
+    return rows
 
 
 # ── Summary ─────────────────────────────────────────────────────────────────
@@ -683,8 +646,7 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
     counts once for each member that has not reported done; others count for
     their lead agencies."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    where = ["m.due < :as_of", _plan_is(plan_id)]
-    sql = _state_query(where, params, None, all_units=True) + """,
+    sql = state_query([_plan_is(plan_id, "t")], params, None, due_where=["due < :as_of"]) + """,
     owed AS (
       SELECT us.plan_id, us.member AS code FROM unit_state us
       WHERE us.member <> '' AND us.status IS NOT 'done'
@@ -700,27 +662,23 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
             for r in conn.execute(sql, params)]
 
 
-# The standings of milestones with a due date (a task with none is "ongoing").
-DATED_STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue")
+# The standings of milestones (a task with none is counted "ongoing").
+DATED_STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue", "pending")
 
 
 def standing_counts(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None) -> dict[str, int]:
-    """How many milestones stand in each category on as_of, counted in SQL."""
+    """How many milestones stand in each category on as_of (and how many tasks are
+    ongoing), counted in SQL."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    sql = (_state_query([_plan_is(plan_id)], params, None)
+    sql = (state_query([_plan_is(plan_id, "t")], params, None, ongoing=True)
            + "SELECT standing, count(*) FROM state GROUP BY standing")
-    counts = {standing: 0 for standing in DATED_STANDINGS}
+    counts = {standing: 0 for standing in (*DATED_STANDINGS, "ongoing")}
     counts.update(dict(conn.execute(sql, params).fetchall()))
-    counts["ongoing"] = conn.execute(
-        f"""SELECT count(*) FROM tasks t WHERE {_plan_is(plan_id, "t")}
-           AND NOT EXISTS (SELECT 1 FROM milestones m WHERE m.plan_id = t.plan_id AND m.task_id = t.task_id)""",
-        {"plan": plan_id}).fetchone()[0]
     return counts
 
 
 def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | None = None) -> dict:
-    """Everything the weekly mail holds, as plain data. Each part is one query over
-    an index (milestone_report by due date, events by day)."""
+    """Everything the weekly mail holds, as plain data."""
     from datetime import timedelta
 
     counts = standing_counts(conn, as_of, plan_id)

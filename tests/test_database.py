@@ -227,9 +227,25 @@ def _damaged_cases(tmp_path: Path, good: Path) -> dict[str, Path]:
     scrambled = tmp_path / "scrambled.db"
     scrambled.write_bytes(data[:100] + bytes(rng.randrange(256) for _ in range(len(data) - 100)))
     cases["scrambled after the header"] = scrambled
-    empty = tmp_path / "empty.db"
-    empty.write_bytes(b"")
-    cases["empty"] = empty
+    def sqlite_file(name: str, *statements: str) -> Path:
+        path = tmp_path / f"{name}.db"
+        other = sqlite3.connect(path)
+        for statement in statements:
+            other.execute(statement)
+        other.commit()
+        other.execute("VACUUM")  # writes the header even when nothing else was written
+        other.close()
+        return path
+
+    # SQLite files that are not civreform's, however close they come (issue: adopted before)
+    cases["an empty SQLite file"] = sqlite_file("empty_sqlite")
+    cases["only a view"] = sqlite_file("view", "CREATE VIEW my_view AS SELECT 1")
+    for version in (1, 3):
+        cases[f"user_version {version} with its own tables"] = sqlite_file(
+            f"accounts_v{version}", "CREATE TABLE accounts (id INTEGER PRIMARY KEY)", f"PRAGMA user_version = {version}")
+    cases["its own events table"] = sqlite_file(
+        "own_events", "CREATE TABLE events (id INTEGER PRIMARY KEY)", "CREATE TABLE plans (x)", "CREATE TABLE tasks (y)")
+    cases["another application id"] = sqlite_file("app_id", "CREATE TABLE t (x)", "PRAGMA application_id = 7")
     foreign = tmp_path / "foreign.db"
     other = sqlite3.connect(foreign)
     other.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
@@ -253,6 +269,14 @@ def test_damaged_files_are_refused_and_left_exactly_as_they_were(cli, loaded, tm
         assert "Traceback" not in result.stderr
         assert digest(path) == before, name
         assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0, name
+
+
+def test_a_zero_byte_file_left_by_a_failed_first_run_is_a_new_database(cli, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    result = cli("--db", empty, "overdue", "--as-of", "2014-01-01", "--format", "json")
+    assert "created it and loaded the bundled plan" in result.stderr
+    assert sql_rows(empty, "PRAGMA application_id")[0][0] == 0x43495652  # marked as civreform's
 
 
 def test_a_directory_is_not_a_database(cli, tmp_path):
@@ -341,22 +365,25 @@ def test_every_old_schema_opens_with_everything_intact(cli, tmp_path, fixture):
     copy = tmp_path / fixture.name
     shutil.copy(fixture, copy)
     old = sqlite3.connect(copy)
-    old_events = old.execute("SELECT * FROM events ORDER BY id").fetchall()
+    event_columns = ("id, plan_id, task_id, milestone, agency, status, percent, happened_on, recorded_at, note, "
+                     "evidence, recorded_by, source")
+    old_events = old.execute(f"SELECT {event_columns} FROM events ORDER BY id").fetchall()
     old_plans = old.execute("SELECT plan_id FROM plans ORDER BY plan_id").fetchall()
     old.close()
     assert old_events, "the fixture should hold progress"
-    # the upgrade works the current-state tables out from the old events; check compares
-    assert "current state: agrees with the progress events" in cli("--db", copy, "check").stdout
+    checked = cli("--db", copy, "check").stdout
+    assert "append-only protection: all 4 triggers in place" in checked and "orphaned progress events: 0" in checked
     conn = sqlite3.connect(copy)
-    assert conn.execute("SELECT * FROM events ORDER BY id").fetchall() == old_events
+    assert conn.execute(f"SELECT {event_columns} FROM events ORDER BY id").fetchall() == old_events
+    assert conn.execute("SELECT DISTINCT kind FROM events").fetchall() == [("progress",)]
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x43495652
     assert conn.execute("SELECT plan_id FROM plans ORDER BY plan_id").fetchall() == old_plans
     conn.close()
     fresh = tmp_path / "fresh.db"
     cli("--db", fresh, "load")
     assert _schema(copy) == _schema(fresh)  # upgraded and blank end the same
     assert len(cli.json("--db", copy, "history")) == len(old_events)
-    # The same events written into a new database through the trigger give the same reports
-    # as the upgraded one, whose current state the migration worked out from the old events.
+    # The same events written into a new database give the same reports as the upgraded one.
     conn = sqlite3.connect(fresh)
     columns = "plan_id, task_id, milestone, agency, status, percent, happened_on, recorded_at, note"
     old = sqlite3.connect(copy)

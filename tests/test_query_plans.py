@@ -1,10 +1,9 @@
-"""The report queries are served by indexes: none scans a large table.
+"""The report queries are served by indexes.
 
 Runs EXPLAIN QUERY PLAN on the SQL the reports really run, against a database
 with the bundled plan and some progress, and fails if a plan line scans events,
-milestones, tasks, their link tables or the current-state tables instead of
-searching an index, or if the unscoped listing sorts (it should stream
-milestone_report in its stored order).
+tasks or their link tables instead of searching an index, or scans milestones when
+a plan or a task narrows them.
 """
 
 from __future__ import annotations
@@ -17,8 +16,7 @@ import pytest
 from civreform import reports
 from civreform.db import open_database
 
-LARGE_TABLES = {"events", "milestones", "tasks", "task_agencies", "task_members", "milestone_report", "unit_now",
-                "milestone_now"}
+LARGE_TABLES = {"events", "milestones", "tasks", "task_agencies", "task_members"}
 _TABLE_NAMES = "|".join(sorted(LARGE_TABLES))
 
 
@@ -39,8 +37,8 @@ def _scans(conn, sql: str, params) -> list[str]:
     names = _aliases(sql)
     bad = []
     for line in _plan(conn, sql, params):
-        match = re.match(r"SCAN (\w+)", line)
-        if (match and match.group(1) in names) or "AUTOMATIC" in line:
+        match = re.match(r"(?:SCAN|SEARCH) (\w+)", line)
+        if match and match.group(1) in names and (line.startswith("SCAN") or "AUTOMATIC" in line):
             bad.append(line)
     return bad
 
@@ -54,52 +52,36 @@ def database(cli, loaded):
     db.close()
 
 
-def _report_sql(conn, scope):
-    """(name, SQL, params) of every statement overdue and upcoming run, as they build it."""
-    as_of = date(2014, 6, 30)
-    params_overdue = {"as_of": as_of.isoformat(), "plan": None}
-    params_upcoming = {"as_of": as_of.isoformat(), "until": "2014-07-30", "plan": None}
-    overdue = reports.open_milestones_sql(["m.due < :as_of", reports._plan_is(None)],
-                                          params_overdue, scope, "0", None)
-    upcoming = reports.open_milestones_sql(["m.due >= :as_of", "m.due <= :until", reports._plan_is(None)],
-                                           params_upcoming, scope, "0", 50)
-    return ([(f"overdue {i}", sql, params_overdue) for i, sql in enumerate(overdue)]
-            + [(f"upcoming {i}", sql, params_upcoming) for i, sql in enumerate(upcoming)])
+def _report_sql(conn, scope, plan_id=None):
+    """(name, SQL, params) of the statements overdue and upcoming run, as they build them."""
+    params_overdue = {"as_of": "2014-06-30", "plan": plan_id}
+    params_upcoming = {"as_of": "2014-06-30", "until": "2014-07-30", "plan": plan_id}
+    return [("overdue", reports.open_milestones_sql(["due < :as_of"], params_overdue, plan_id, scope, "0"),
+             params_overdue),
+            ("upcoming", reports.open_milestones_sql(["due >= :as_of", "due <= :until"], params_upcoming, plan_id,
+                                                     scope, "0", 50), params_upcoming)]
 
 
 @pytest.mark.parametrize("agency", [None, "hai hau", "snv"])
-def test_overdue_and_upcoming_search_indexes(database, agency):
+@pytest.mark.parametrize("plan_id", [None, "nd-55-2013"])
+def test_overdue_and_upcoming_search_indexes(database, agency, plan_id):
     scope = reports.resolve_agency(database.conn, agency) if agency else None
-    statements = _report_sql(database.conn, scope)
-    assert len(statements) == (4 if scope is None else 2)
-    for name, sql, params in statements:
+    for name, sql, params in _report_sql(database.conn, scope, plan_id):
         assert _scans(database.conn, sql, params) == [], name
 
 
-def test_the_unscoped_listing_reads_milestones_in_stored_order(database):
-    """As of today nearly every milestone is current: that query must not sort."""
-    for name, sql, params in _report_sql(database.conn, None):
-        if name.endswith("0"):
-            plan = _plan(database.conn, sql, params)
-            assert any("milestone_report" in line or line.startswith("SEARCH m USING PRIMARY KEY") for line in plan)
-            assert not any("TEMP B-TREE" in line for line in plan), (name, plan)
-
-
 def test_the_check_catches_a_missing_index(database):
-    """The tests above can fail: without the index by (plan, task, milestone) the
-    worked-out query can no longer find a milestone's report row by its key."""
-    database.conn.execute("DROP INDEX milestone_report_by_key")
-    name, sql, params = _report_sql(database.conn, None)[1]
+    """The test above can fail: without the index by due, the overdue listing reads
+    every milestone."""
+    database.conn.execute("DROP INDEX milestones_by_due")
+    name, sql, params = _report_sql(database.conn, None)[0]
     assert _scans(database.conn, sql, params) != []
-    assert _scans(database.conn, _report_sql(database.conn, None)[0][1], params) == []
 
 
 def test_one_task_s_state_is_found_by_its_key(database):
     """record and show work out one task's milestones: a key lookup, not a pass over all."""
     params = {"as_of": "2014-06-30", "plan": "nd-55-2013", "task": "13"}
-    sql = reports._state_query([reports._plan_is("nd-55-2013"), "m.task_id = :task"], params, None) + "SELECT * FROM state"
-    plan = _plan(database.conn, sql, params)
-    assert any("milestone_report_by_key (plan_id=? AND task_id=?)" in line for line in plan), plan
+    sql = reports.state_query(["t.plan_id = :plan", "t.task_id = :task"], params) + "SELECT * FROM state"
     assert _scans(database.conn, sql, params) == []
 
 
