@@ -50,6 +50,7 @@ class Standing(str, Enum):
     within_deadline = "within-deadline"
     overdue = "overdue"
     ongoing = "ongoing"
+    pending = "pending"
 
 
 # One definition of each shared option.
@@ -471,16 +472,69 @@ def record(
     result = progress.record(database.conn, today=today(), task=task_id, status=status, percent=percent, on=on,
                              note=note, evidence=evidence, milestone=milestone, agency=agency,
                              plan=_settings().plan, by=by or os.environ.get("USER", ""))
+    print(describe_event(result))
+
+
+def describe_event(result: dict) -> str:
+    """One line saying what was recorded and where the milestone stands now."""
     where = f"task {result['task']}"
     if result["milestone"]:
-        where += f" milestone {result['milestone']} (due {result['due']})"
+        where += f" milestone {result['milestone']} (due {result['due'] or 'on its event'})"
     who = f" for {result['agency']}" if result["agency"] else ""
     percent_text = "" if result["percent"] is None else f" {result['percent']}%"
     tail = f"standing now: {result['standing']}"
-    if "agency_standing" in result:
+    if result.get("role") == "support":
+        tail = (f"kept as support: {result['agency']} supports this task, so the lead's standing is unchanged "
+                f"({result['standing']})")
+    elif "agency_standing" in result:
         tail = (f"{result['agency']}: {result['agency_standing']}; milestone: {result['standing']} "
                 f"({result['units_done']}/{result['units']} agencies done)")
-    print(f"recorded event {result['event']}: {where}{who}: {result['status']}{percent_text} on {result['on']}; {tail}")
+    return f"recorded event {result['event']}: {where}{who}: {result['status']}{percent_text} on {result['on']}; {tail}"
+
+
+@app.command()
+@reported
+def retract(
+    event_id: Annotated[int, typer.Argument(metavar="EVENT_ID", help="The id `history` shows in its # column.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the event is wrong.")],
+    by: Annotated[str, typer.Option("--by", help="Who retracts it.")] = "",
+):
+    """Take back a mistaken event: from now on every report behaves as if it had never
+    been recorded; `history` still shows it, marked, with the retraction.
+
+    Example: civreform retract 12 --reason "recorded for the wrong district"
+    """
+    from civreform import progress
+
+    database = open_db()
+    result = progress.retract(database.conn, event_id, reason=reason, today=today(),
+                              by=by or os.environ.get("USER", ""))
+    where = f"task {result['task']}" + (f" milestone {result['milestone']}" if result["milestone"] else "")
+    tail = f"; standing now: {result['standing']}" if "standing" in result else ""
+    print(f"recorded event {result['event']}: retracts event {result['retracts']} ({where}){tail}")
+
+
+@app.command()
+@reported
+def trigger(
+    task_id: Annotated[str, typer.Argument(metavar="ID", help="A task whose deadline waits for an event.")],
+    on: Annotated[str, typer.Option("--on", help="The day the event happened: 2014-03-31 or 31/03/2014.")],
+    milestone: Annotated[Optional[str], typer.Option("--milestone", "-m", help="When several deadlines wait.")] = None,
+    note: Annotated[str, typer.Option("--note", help="Free text, e.g. the document that was issued.")] = "",
+    by: Annotated[str, typer.Option("--by", help="Who records it.")] = "",
+):
+    """Record that the event a conditional deadline waits for happened ("sau khi có
+    hướng dẫn của Bộ Nội vụ"): the milestone is then due that many days later.
+
+    Example: civreform trigger 7 --on 15/03/2014 --note "Thông tư 05/2014/TT-BNV"
+    """
+    from civreform import progress
+
+    database = open_db()
+    result = progress.trigger(database.conn, task=task_id, on=on, today=today(), milestone=milestone,
+                              plan=_settings().plan, note=note, by=by or os.environ.get("USER", ""))
+    print(f"recorded event {result['event']}: task {result['task']} milestone {result['milestone']}: "
+          f"\"{result['after_event']}\" happened on {result['on']}; now due {result['due']}")
 
 
 @app.command()
@@ -507,10 +561,25 @@ def history(
                            since=parse_user_date(since, today()) if since else None)
     render.write_rows(rows, fmt.value, columns=reports.HISTORY_COLUMNS, bom=bom, table_columns=headers(
         ("id", "#", "#"), ("task", "Task", "TT"), ("milestone", "Milestone", "Mốc"), ("agency", "Agency", "Cơ quan"),
-        ("status", "Status", "Tình trạng"), ("percent", "%", "%"), ("on", "On", "Ngày"),
+        ("_kind", "Kind", "Loại"), ("status", "Status", "Tình trạng"), ("percent", "%", "%"), ("on", "On", "Ngày"),
         ("note", "Note", "Ghi chú"), ("evidence", "Evidence", "Văn bản"), ("by", "By", "Người ghi")),
+        display=history_display,
         title=words("Progress history", "Lịch sử báo cáo tiến độ"),
         empty=words("no progress recorded", "chưa có báo cáo tiến độ nào"))
+
+
+def history_display(rows):
+    """What a person reads in history's Kind column: support, a retraction, a retracted event."""
+    vi = _settings().lang == "vi"
+    names = {("progress", "lead"): ("", ""), ("progress", "support"): ("support", "phối hợp"),
+             ("retraction", ""): ("retracts #{}", "thu hồi #{}"), ("trigger", ""): ("event happened", "sự kiện")}
+    for row in rows:
+        english, vietnamese = names[(row["kind"], row["role"])]
+        kind = (vietnamese if vi else english).format(row["retracts"])
+        if row["retracted_by"]:
+            kind = (kind + " " if kind else "") + (f"retracted by #{row['retracted_by']}" if not vi
+                                                   else f"bị thu hồi bởi #{row['retracted_by']}")
+        yield {**row, "_kind": kind}
 
 
 @app.command()
@@ -519,28 +588,34 @@ def template(
     agency: AgencyOption = None,
     as_of: AsOfOption = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
-    bom: BomOption = False,
+    bom: Annotated[bool, typer.Option("--bom/--no-bom", help="Start with a UTF-8 byte-order mark, which Excel "
+                                      "needs to read Vietnamese (the default).")] = True,
 ):
     """A CSV with one row per open milestone, for an agency to fill in and send back.
 
-    Fill in status, percent, date (when it happened), note and evidence; then
-    `civreform import FILE.csv`.
+    Each row holds the latest report already recorded; change status, percent, date
+    (when it happened), note and evidence, then `civreform import FILE.csv`. Rows left
+    as they are import as nothing new. With an agency, the tasks it supports are
+    offered too (role "support": kept and shown, never deciding the lead's standing).
+    With --lang vi the headers and status words are Vietnamese; import reads either.
     """
     from civreform import progress, render
 
     database = open_db()
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
-    rows = progress.template_rows(database.conn, as_of_date(as_of), plan_id, scope)
+    vi = _settings().lang == "vi"
+    rows = progress.template_rows(database.conn, as_of_date(as_of), plan_id, scope, vi=vi)
+    header = [progress.TEMPLATE_HEADERS_VI[c] for c in progress.TEMPLATE_COLUMNS] if vi else None
     if output is None:
-        render.write_csv(rows, progress.TEMPLATE_COLUMNS, sys.stdout, bom=bom)
+        render.write_csv(rows, progress.TEMPLATE_COLUMNS, sys.stdout, bom=bom, header=header)
         return
     import tempfile
 
     # Write beside the target and rename, so a failure never leaves half a file.
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=output.parent or ".",
                                      delete=False, suffix=".tmp") as handle:
-        render.write_csv(rows, progress.TEMPLATE_COLUMNS, handle, bom=bom)
+        render.write_csv(rows, progress.TEMPLATE_COLUMNS, handle, bom=bom, header=header)
     os.replace(handle.name, output)
     print(f"wrote {len(rows)} rows to {output}", file=sys.stderr)
 
@@ -566,8 +641,9 @@ def import_(
     database = open_db()
     with progress_bar("checking rows") as advance:
         result = progress.import_csv(database.conn, path, today=today(), by=by or os.environ.get("USER", ""),
-                                     progress=advance, data=data)
+                                     progress=advance, data=data, plan=_settings().plan)
     print(f"imported {result['recorded']} event(s) from {result['file']}"
+          + (f"; {result['already']} row(s) already recorded" if result["already"] else "")
           + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
 
 

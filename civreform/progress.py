@@ -390,6 +390,9 @@ def read_csv_rows(path, data: bytes | None = None) -> tuple[list[str], list[tupl
                 continue
             rows.append((line, {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header)}))
     except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise ImportFileError(f"{path}:{line + 1}: a quoted field runs over the following lines to the end "
+                                  "of the file (an unbalanced quote?); nothing imported") from None
         raise ImportFileError(f"{path}:{line + 1}: {error}") from None
     return header, rows
 

@@ -64,9 +64,11 @@ def _hand_over(chunk, out: IO[str]) -> None:
     chunk.truncate()
 
 
-def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool = False) -> int:
+def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool = False,
+              header: list[str] | None = None) -> int:
     """Rows (dicts) as RFC 4180 CSV (CRLF line ends), one column each, every cell
-    through csv_cell (the formula guard); CHUNK_ROWS rows a write."""
+    through csv_cell (the formula guard); CHUNK_ROWS rows a write. `header`: the
+    header row's words, when they are not the column keys."""
     import csv
     import io
     from itertools import islice
@@ -75,7 +77,7 @@ def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool 
     if bom:
         chunk.write("\ufeff")
     writer = csv.writer(chunk, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(header or columns)
     values = ([csv_cell(row.get(column)) for column in columns] for row in rows)
     count = 0
     while batch := list(islice(values, CHUNK_ROWS)):
@@ -301,6 +303,7 @@ STANDING_LABELS_VI = {
     "within-deadline": "chưa hoàn thành, trong hạn",
     "overdue": "chưa hoàn thành, quá hạn",
     "ongoing": "thường xuyên",
+    "pending": "chờ sự kiện khởi đầu",
 }
 STATUS_LABELS_VI = {
     "not-started": "chưa bắt đầu",
@@ -382,11 +385,27 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
         by_agency: dict[str, dict] = {}
         for member in detail["members"]:
             entry = by_agency.setdefault(member["agency"], {"name": member["name"]})
-            mark = "✓" if member["status"] == "done" else (
-                say("overdue", "quá hạn") if member["standing"] == "overdue" else status(member["status"]))
-            entry[member["milestone"]] = mark
+            entry[member["milestone"]] = GRID_MARKS[member["standing"]]
         cells = [[visible(f"{entry['name']} ({code})"), *[entry.get(m, "") for m in labels]]
                  for code, entry in by_agency.items()]
         print_table(console, [say("Agency", "Cơ quan"), *map(visible, labels)], cells,
-                    title=say("Reports by agency (✓ done)", "Báo cáo theo cơ quan (✓ đã hoàn thành)"),
+                    title=say("Reports by agency", "Báo cáo theo cơ quan"),
                     long_text=[True] + [False] * len(labels), fixed=[False] * (1 + len(labels)))
+        console.print(Text("  ".join(f"{mark} {standing(name)}" for name, mark in GRID_MARKS.items()
+                                     if name != "ongoing")))
+    if detail.get("support_progress"):
+        cells = [[visible(cell_text(value)) for value in (
+            event["id"], event["agency"], event["milestone"], status(event["status"]),
+            "" if event["percent"] is None else f"{event['percent']}%", event["on"], event["note"],
+            event["evidence"])] for event in detail["support_progress"]]
+        print_table(console, ["#", say("Agency", "Cơ quan"), say("Milestone", "Mốc"), say("Status", "Tình trạng"),
+                              "%", say("On", "Ngày"), say("Note", "Ghi chú"), say("Evidence", "Minh chứng")], cells,
+                    title=say("Progress reported by supporting agencies (does not change the standing)",
+                              "Tiến độ do cơ quan phối hợp báo cáo (không thay đổi kết quả)"),
+                    long_text=[False, False, False, False, False, False, True, True],
+                    fixed=[True, False, False, False, False, True, False, False])
+
+
+# One mark a standing in show's grid of members: the mark differs, not only a colour.
+GRID_MARKS = {"done-on-time": "✓", "done-late": "✓!", "within-deadline": "·", "overdue": "✗", "pending": "○",
+              "ongoing": "~"}
