@@ -63,11 +63,15 @@ AgencyOption = Annotated[Optional[str], typer.Option(
 BomOption = Annotated[bool, typer.Option("--bom", help="Start CSV with a UTF-8 byte-order mark (for Excel).")]
 
 
-class Settings:
-    def __init__(self, db: str | None, lang: str, plan: str | None):
+class AppContext:
+    """The settings of one invocation (the global options, given before or after the
+    command) and the databases it opened; it travels as the Typer context's `obj`."""
+
+    def __init__(self, db: str | None = None, lang: str = "en", plan: str | None = None):
         self.db_option = db
         self.lang = lang
         self.plan = plan
+        self.opened: list = []  # databases this command opened, closed when it ends
 
 
 def today() -> date:
@@ -92,15 +96,43 @@ def _db_name() -> str:
     return str(resolve_db_path(_settings().db_option)[0])
 
 
+# The global options, also accepted after the command name (Typer takes a callback's
+# options only before it): each command gets these three, which override the callback's.
+GLOBAL_HERE = {
+    "db_here": Annotated[Optional[str], typer.Option("--db", help="The SQLite file (as before the command).")],
+    "lang_here": Annotated[Optional[Lang], typer.Option("--lang", help="en or vi (as before the command).")],
+    "plan_here": Annotated[Optional[str], typer.Option("--plan", help="Only this plan (as before the command).")],
+}
+
+
 def reported(command):
-    """Turn civreform's errors (and database errors) into one line on stderr and an exit code."""
+    """A command: global options accepted after it too, empty values refused, and
+    civreform's errors (and database errors) turned into one line on stderr and an exit code."""
+    import inspect
+
+    signature = inspect.signature(command)
+    option_names = {name: _option_name(name, parameter.annotation) for name, parameter in signature.parameters.items()}
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, db_here=None, lang_here=None, plan_here=None, **kwargs):
         import sqlite3
 
         from civreform.errors import CivreformError
 
+        from typer._click.core import ParameterSource
+        from typer._click.globals import get_current_context
+
+        settings = _settings()
+        ctx = get_current_context(silent=True)
+        given = {name for name in kwargs if ctx is None
+                 or ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
+        for name, value in (("--db", db_here), ("--plan", plan_here)):
+            _refuse_blank(name, value)
+        settings.db_option = db_here if db_here is not None else settings.db_option
+        settings.plan = plan_here if plan_here is not None else settings.plan
+        settings.lang = lang_here.value if lang_here is not None else settings.lang
+        for name in given:
+            _refuse_blank(option_names.get(name, name), kwargs[name])
         try:
             return command(*args, **kwargs)
         except CivreformError as error:
@@ -128,41 +160,76 @@ def reported(command):
             raise fail(f"internal error ({type(error).__name__}: {error}); please report it, "
                        "and set CIVREFORM_DEBUG=1 to see the details", 70) from None
         finally:
-            while _opened:
-                _opened.pop().close()
+            while settings.opened:
+                settings.opened.pop().close()
 
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+             for name, annotation in GLOBAL_HERE.items()]
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
+    wrapper.__annotations__ = {**command.__annotations__, **GLOBAL_HERE}
     return wrapper
 
 
-_current = Settings(None, "en", None)
-_opened: list = []  # databases this command opened, closed when it ends
+def _option_name(name: str, annotation) -> str:
+    """How a parameter is written on the command line (its first --option, or its metavar)."""
+    for meta in getattr(annotation, "__metadata__", ()):
+        # In Annotated[...], Option's first name lands in its `default`.
+        names = [getattr(meta, "default", None), *(getattr(meta, "param_decls", ()) or ())]
+        decls = [d for d in names if isinstance(d, str) and d.startswith("--")]
+        if decls:
+            return decls[0].split("/")[0]
+        if getattr(meta, "metavar", None):
+            return meta.metavar
+    return name.upper()
 
 
-def _settings() -> Settings:
-    """The global options of this invocation (set by the app callback)."""
-    return _current
+def _refuse_blank(name: str, value) -> None:
+    """An empty or blank value is a mistake (an unset variable in a script), never "all"."""
+    if isinstance(value, (str, Path)) and not str(value).strip():
+        leave = f"; give a value or leave {name} out" if name.startswith("--") else ""
+        raise fail(f"{name}: an empty value{leave}", 2)
+
+
+def _settings() -> AppContext:
+    """This invocation's settings: the Typer context's obj (Click's current context;
+    Typer bundles its own Click)."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is None or not isinstance(root.obj, AppContext):
+        if root is None:
+            return AppContext()
+        root.obj = AppContext()
+    return root.obj
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import civreform
+
+        print(civreform.__version__)
+        raise typer.Exit(0)
 
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     db: Annotated[Optional[str], typer.Option(
         "--db", envvar="CIVREFORM_DB", show_envvar=True,
         help="The SQLite file (default: civreform.db in your user data folder).")] = None,
     lang: Annotated[Lang, typer.Option(
         "--lang", envvar="CIVREFORM_LANG", show_envvar=True,
-        help="Language of titles and content in tables: en or vi. CSV/JSON always carry both.")] = Lang.en,
+        help="Language of what tables and messages say: en or vi. CSV/JSON keep English keys.")] = Lang.en,
     plan: Annotated[Optional[str], typer.Option(
         "--plan", envvar="CIVREFORM_PLAN", help="Only this plan (its id or number), when several are loaded.")] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print the version and exit.")] = False,
 ):
     """civreform: is the plan being carried out? Start with `civreform overdue`."""
-    if version:
-        import civreform
-
-        print(civreform.__version__)
-        raise typer.Exit(0)
-    global _current
-    _current = Settings(db, lang.value, plan)
+    for name, value in (("--db", db), ("--plan", plan)):
+        _refuse_blank(name, value)
+    ctx.obj = AppContext(db, lang.value, plan)
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────
@@ -175,7 +242,7 @@ def open_db(autoload: bool = True, create: bool = True):
     settings = _settings()
     path, is_default = resolve_db_path(settings.db_option)
     database = open_database(path, create=create, make_parent=is_default)
-    _opened.append(database)
+    settings.opened.append(database)
     if database.created and autoload:
         from civreform.loading import store_plan
         from civreform.plan import bundled_plan_path, read_plan_file
@@ -273,7 +340,7 @@ def load(
 
 @app.command()
 @reported
-def plans(fmt: FormatOption = Format.table):
+def plans(fmt: FormatOption = Format.table, bom: BomOption = False):
     """List the plans in the database."""
     from civreform import reports, render
 
@@ -283,12 +350,12 @@ def plans(fmt: FormatOption = Format.table):
                "milestones", "events", "loaded_at"]
     render.write_rows(rows, fmt.value, display=for_table, columns=columns, table_columns=headers(
         ("plan", "Plan", "Kế hoạch"), ("number", "Number", "Số"), ("issued", "Issued", "Ngày ban hành"),
-        ("_title", "Title", "Tên"), ("tasks", "Tasks", "Nhiệm vụ"), ("events", "Events", "Cập nhật")))
+        ("_title", "Title", "Tên"), ("tasks", "Tasks", "Nhiệm vụ"), ("events", "Events", "Số báo cáo")), bom=bom)
 
 
 @app.command()
 @reported
-def agencies(fmt: FormatOption = Format.table):
+def agencies(fmt: FormatOption = Format.table, bom: BomOption = False):
     """List agencies with the number of tasks each leads and supports (named directly)."""
     from civreform import reports, render
 
@@ -300,7 +367,7 @@ def agencies(fmt: FormatOption = Format.table):
     render.write_rows(shown, fmt.value, columns=columns, table_columns=headers(
         ("code", "Code", "Mã"), ("_name", "Agency", "Cơ quan"), ("kind", "Kind", "Loại"),
         ("lead_tasks", "Leads", "Chủ trì"), ("support_tasks", "Supports", "Phối hợp"),
-        ("members", "Members", "Thành viên")))
+        ("members", "Members", "Thành viên")), bom=bom)
 
 
 # ── tasks, show ─────────────────────────────────────────────────────────────
@@ -314,6 +381,7 @@ def tasks(
     standing: Annotated[Optional[Standing], typer.Option("--standing", help="Only tasks with this standing.")] = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
+    bom: BomOption = False,
 ):
     """List tasks with their standing; filter by agency and role.
 
@@ -332,14 +400,14 @@ def tasks(
                               standing=standing.value if standing else None)
     table_columns = [("task", "ID", "TT"), ("_title", "Title", "Nhiệm vụ"), ("lead", "Lead", "Chủ trì")]
     if scope is not None:
-        table_columns.append(("via", "Via group", "Qua nhóm"))
-    table_columns += [("next_due", "Next due", "Hạn tới"), ("_status", "Status", "Tình trạng"),
+        table_columns.append(("via", "Via group", "Thuộc nhóm"))
+    table_columns += [("next_due", "Next due", "Thời hạn"), ("_status", "Status", "Tình trạng"),
                       ("_percent", "%", "%"), ("_standing", "Standing", "Đánh giá")]
     role_words = {"lead": "chủ trì", "support": "phối hợp", "any": "chủ trì hoặc phối hợp"}
     title = (words(f"Tasks as of {when.isoformat()}", f"Nhiệm vụ tính đến ngày {when.isoformat()}")
              + (f" — {scope.name} ({words(role.value, role_words[role.value])})" if scope else ""))
     render.write_rows(rows, fmt.value, display=for_table, columns=reports.TASK_COLUMNS,
-                      table_columns=headers(*table_columns), title=title,
+                      table_columns=headers(*table_columns), title=title, bom=bom,
                       empty=words("no tasks match", "không có nhiệm vụ nào phù hợp"))
 
 
@@ -349,9 +417,13 @@ def show(
     task_id: Annotated[str, typer.Argument(metavar="ID", help="Task id, e.g. 13 or IV.2-plan.")],
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
+    bom: BomOption = False,
 ):
     """Everything about one task: its text, agencies, milestones and, for tasks every
     department or district reports on, who has reported done, year by year.
+
+    CSV gives one row per milestone, each with the task's own fields; Markdown the
+    whole task as a document.
 
     Example: civreform show 13 --format json
     """
@@ -361,18 +433,15 @@ def show(
     plan_id, found = reports.find_task(database.conn, task_id, plan_filter(database.conn))
     when = as_of_date(as_of)
     detail = reports.task_detail(database.conn, plan_id, found, when)
+    vi = _settings().lang == "vi"
     if fmt == Format.json:
         render.write_json_object(detail, sys.stdout)
-        return
-    if fmt in (Format.csv, Format.markdown):
-        rows = [{"task": detail["id"], **m} for m in detail["milestones"]]
-        columns = ["task", "label", "label_vi", "due", "status", "percent", "standing", "done_on", "units_done", "units"]
-        if fmt == Format.csv:
-            render.write_csv(rows, columns, sys.stdout)
-        else:
-            render.write_markdown(rows, [(c, c) for c in columns], sys.stdout)
-        return
-    render.write_task_detail(detail, when, vi=_settings().lang == "vi")
+    elif fmt == Format.csv:
+        render.write_csv(render.task_detail_rows(detail), render.TASK_DETAIL_COLUMNS, sys.stdout, bom=bom)
+    elif fmt == Format.markdown:
+        render.write_task_markdown(detail, when, vi, sys.stdout)
+    else:
+        render.write_task_detail(detail, when, vi=vi)
 
 
 # ── overdue, upcoming ───────────────────────────────────────────────────────
@@ -420,7 +489,8 @@ def overdue(
 @reported
 def upcoming(
     as_of: AsOfOption = None,
-    days: Annotated[int, typer.Option("--days", "-d", min=0, help="How many days ahead (default 30).")] = 30,
+    days: Annotated[int, typer.Option("--days", "-d", min=0, max=36600,
+                                      help="How many days ahead (default 30; 0: due today).")] = 30,
     agency: AgencyOption = None,
     fmt: FormatOption = Format.table,
     bom: BomOption = False,
@@ -543,10 +613,15 @@ def history(
     task_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Only this task.")] = None,
     agency: AgencyOption = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Only events that happened on or after this day.")] = None,
+    as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
     bom: BomOption = False,
 ):
-    """Every progress event, oldest first."""
+    """Every event, oldest first: progress (support marked), retractions, triggers.
+
+    --as-of shows the history as it stood that day: events recorded up to it (a
+    retraction recorded later does not show yet).
+    """
     from civreform import reports, render
     from civreform.dates import parse_user_date
 
@@ -558,7 +633,8 @@ def history(
     scope = agency_scope(database.conn, agency, plan_id)
     rows = reports.history(database.conn, plan_id=found_plan or plan_id, task_id=found_task,
                            agency_codes=scope.member_pairs if scope else None,
-                           since=parse_user_date(since, today()) if since else None)
+                           since=parse_user_date(since, today()) if since else None,
+                           recorded_until=as_of_date(as_of) if as_of else None)
     render.write_rows(rows, fmt.value, columns=reports.HISTORY_COLUMNS, bom=bom, table_columns=headers(
         ("id", "#", "#"), ("task", "Task", "TT"), ("milestone", "Milestone", "Mốc"), ("agency", "Agency", "Cơ quan"),
         ("_kind", "Kind", "Loại"), ("status", "Status", "Tình trạng"), ("percent", "%", "%"), ("on", "On", "Ngày"),
@@ -653,7 +729,9 @@ def import_(
 @reported
 def summary(
     as_of: AsOfOption = None,
-    days: Annotated[int, typer.Option("--days", "-d", min=1, help="The period looked back and ahead (default 7).")] = 7,
+    days: Annotated[int, typer.Option("--days", "-d", min=0, max=36600,
+                                      help="The period looked back and ahead (default 7; 0: today only).")] = 7,
+    agency: AgencyOption = None,
     fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="text (default), markdown or json.")] = SummaryFormat.text,
     fail_on_overdue: Annotated[bool, typer.Option("--fail-on-overdue", help="Exit with status 1 when anything is overdue.")] = False,
 ):
@@ -667,7 +745,8 @@ def summary(
     database = open_db()
     plan_id = plan_filter(database.conn)
     when = as_of_date(as_of)
-    data = reports.summary(database.conn, when, days, plan_id=plan_id)
+    scope = agency_scope(database.conn, agency, plan_id)
+    data = reports.summary(database.conn, when, days, plan_id=plan_id, scope=scope)
     if fmt == SummaryFormat.json:
         from civreform import render
 

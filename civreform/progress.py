@@ -112,7 +112,7 @@ def draft_event(conn: sqlite3.Connection, *, task: str, status: str, today: date
     status = check_status(status)
     percent = check_percent(status, percent)
     note, evidence = check_text(note, "note"), check_text(evidence, "evidence")
-    plan_id, task_id = reports.find_task(conn, str(task).strip(), plan)
+    plan_id, task_id = reports.find_task(conn, str(task).strip(), reports.resolve_plan(conn, plan))
     on_date = _event_day(conn, plan_id, today if on in (None, "") else on, today)
     per_member, = conn.execute("SELECT per_member FROM tasks WHERE plan_id = ? AND task_id = ?",
                                (plan_id, task_id)).fetchone()
@@ -273,7 +273,7 @@ def trigger(conn: sqlite3.Connection, *, task: str, on, today: date, milestone: 
             plan: str | None = None, note: str = "", by: str = "") -> dict:
     """Record that the event a conditional deadline waits for has happened: the
     milestone is then due its span of days after that day (at once when it has none)."""
-    plan_id, task_id = reports.find_task(conn, str(task).strip(), plan)
+    plan_id, task_id = reports.find_task(conn, str(task).strip(), reports.resolve_plan(conn, plan))
     waiting = conn.execute("SELECT label, after_event, after_days FROM milestones WHERE plan_id = ? AND task_id = ? "
                            "AND after_event IS NOT NULL ORDER BY seq", (plan_id, task_id)).fetchall()
     if not waiting:

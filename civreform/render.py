@@ -409,3 +409,57 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
 # One mark a standing in show's grid of members: the mark differs, not only a colour.
 GRID_MARKS = {"done-on-time": "✓", "done-late": "✓!", "within-deadline": "·", "overdue": "✗", "pending": "○",
               "ongoing": "~"}
+
+
+# `show --format csv`: one row per milestone (one row for an ongoing task), each with
+# the task's own fields, so that a spreadsheet holds the whole task.
+TASK_DETAIL_COLUMNS = ["task", "plan", "section", "title", "title_en", "content", "content_en", "lead", "support",
+                       "time_text", "task_standing", "milestone", "label_vi", "due", "status", "percent", "standing",
+                       "done_on", "units_done", "units", "reason"]
+
+
+def task_detail_rows(detail: dict) -> list[dict]:
+    task = {"task": detail["id"], "plan": detail["plan"], "section": detail["section"], "title": detail["title"],
+            "title_en": detail["title_en"], "content": detail["content"], "content_en": detail["content_en"],
+            "lead": ",".join(detail["lead"]), "support": ",".join(detail["support"]),
+            "time_text": detail["time_text"], "task_standing": detail["standing"]}
+    milestones = detail["milestones"] or [{"label": "", "status": detail.get("status"),
+                                           "percent": detail.get("percent"), "standing": "ongoing"}]
+    return [{**task, **{key: m.get(key) for key in TASK_DETAIL_COLUMNS if key in m},
+             "milestone": m["label"]} for m in milestones]
+
+
+def write_task_markdown(detail: dict, when, vi: bool, out: IO[str]) -> None:
+    """`show --format markdown`: the whole task as a document (for e-mail or a wiki)."""
+    def say(english: str, vietnamese: str) -> str:
+        return vietnamese if vi else english
+
+    names = detail["agency_names"]
+
+    def agencies(codes):
+        return "; ".join(f"{names[c]['name'] if vi else names[c]['name_en'] or names[c]['name']} ({c})"
+                         for c in codes) or "-"
+
+    title = detail["title"] if vi else detail["title_en"] or detail["title"]
+    content = detail["content"] if vi else detail["content_en"] or detail["content"]
+    out.write(f"## {_markdown_cell(detail['id'])}. {_markdown_cell(title)}\n\n{_markdown_cell(content)}\n\n")
+    for label, value in ((say("Plan", "Kế hoạch"), detail["plan"]), (say("Lead", "Chủ trì"), agencies(detail["lead"])),
+                         (say("Support", "Phối hợp"), agencies(detail["support"])),
+                         (say("Deadline (source)", "Thời gian (văn bản)"), detail["time_text"]),
+                         (say("Standing", "Đánh giá"), standing_label(detail["standing"], vi))):
+        out.write(f"- **{label}:** {_markdown_cell(value)}\n")
+    out.write("\n")
+    if detail["milestones"]:
+        rows = [{**m, "_standing": standing_label(m["standing"], vi), "_status": status_label(m["status"], vi)}
+                for m in detail["milestones"]]
+        write_markdown(rows, [("label", say("Milestone", "Mốc")), ("due", say("Due", "Thời hạn")),
+                              ("_status", say("Status", "Tình trạng")), ("percent", "%"),
+                              ("done_on", say("Done on", "Ngày hoàn thành")), ("_standing", say("Standing", "Kết quả")),
+                              ("reason", say("Reason", "Lý do"))], out)
+    if detail["members"]:
+        out.write("\n")
+        rows = [{**m, "_standing": standing_label(m["standing"], vi), "_status": status_label(m["status"], vi)}
+                for m in detail["members"]]
+        write_markdown(rows, [("milestone", say("Milestone", "Mốc")), ("agency", say("Agency", "Cơ quan")),
+                              ("_status", say("Status", "Tình trạng")), ("done_on", say("Done on", "Ngày hoàn thành")),
+                              ("_standing", say("Standing", "Kết quả"))], out)

@@ -37,14 +37,24 @@ def list_plans(conn: sqlite3.Connection, counts: bool = True) -> list[dict]:
 
 
 def resolve_plan(conn: sqlite3.Connection, plan_query: str | None) -> str | None:
-    """A plan id from what the user typed (its id or its number), or None for all plans."""
+    """A plan id from what the user typed: its id or its number, in any case, with or
+    without diacritics ("55", "55/kh-ubnd", "nd-55-2013"), or None for all plans. Two
+    plans that the words fit equally are refused, naming both."""
     if not plan_query:
         return None
-    rows = conn.execute("SELECT plan_id, number FROM plans").fetchall()
-    for plan_id, number in rows:
-        if plan_query in (plan_id, number):
-            return plan_id
-    known = ", ".join(r[0] for r in rows) or "none loaded"
+    from civreform.names import fold
+
+    wanted = fold(plan_query)
+    rows = conn.execute("SELECT plan_id, number FROM plans ORDER BY plan_id").fetchall()
+    for matches in (lambda plan_id, number: plan_query in (plan_id, number),
+                    lambda plan_id, number: wanted in (fold(plan_id), fold(number)),
+                    lambda plan_id, number: wanted == fold(number.split("/")[0])):
+        found = [plan_id for plan_id, number in rows if matches(plan_id, number)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousError(f"{plan_query!r} names several plans ({', '.join(found)}); give the plan's id")
+    known = ", ".join(f"{plan_id} ({number})" for plan_id, number in rows) or "none loaded"
     raise NotFoundError(f"no plan {plan_query!r} (plans: {known})")
 
 
@@ -641,12 +651,13 @@ def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
 
 # ── Summary ─────────────────────────────────────────────────────────────────
 
-def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None) -> list[dict]:
+def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None,
+                      scope: AgencyScope | None = None) -> list[dict]:
     """Agencies ranked by the overdue milestones they owe: a group-led milestone
     counts once for each member that has not reported done; others count for
     their lead agencies."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    sql = state_query([_plan_is(plan_id, "t")], params, None, due_where=["due < :as_of"]) + """,
+    sql = state_query([_plan_is(plan_id, "t")], params, scope, due_where=["due < :as_of"]) + """,
     owed AS (
       SELECT us.plan_id, us.member AS code FROM unit_state us
       WHERE us.member <> '' AND us.status IS NOT 'done'
@@ -666,30 +677,34 @@ def overdue_by_agency(conn: sqlite3.Connection, as_of: date, plan_id: str | None
 DATED_STANDINGS = ("done-on-time", "done-late", "within-deadline", "overdue", "pending")
 
 
-def standing_counts(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None) -> dict[str, int]:
+def standing_counts(conn: sqlite3.Connection, as_of: date, plan_id: str | None = None,
+                    scope: AgencyScope | None = None) -> dict[str, int]:
     """How many milestones stand in each category on as_of (and how many tasks are
     ongoing), counted in SQL."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
-    sql = (state_query([_plan_is(plan_id, "t")], params, None, ongoing=True)
+    sql = (state_query([_plan_is(plan_id, "t")], params, scope, ongoing=True)
            + "SELECT standing, count(*) FROM state GROUP BY standing")
     counts = {standing: 0 for standing in (*DATED_STANDINGS, "ongoing")}
     counts.update(dict(conn.execute(sql, params).fetchall()))
     return counts
 
 
-def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | None = None) -> dict:
-    """Everything the weekly mail holds, as plain data."""
+def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | None = None,
+            scope: AgencyScope | None = None) -> dict:
+    """Everything the weekly mail holds, as plain data; with a scope, one agency's share
+    (the tasks it leads, or reports on as a member of a leading group)."""
     from datetime import timedelta
 
-    counts = standing_counts(conn, as_of, plan_id)
+    counts = standing_counts(conn, as_of, plan_id, scope)
     dated = sum(counts[key] for key in DATED_STANDINGS)
     done = counts["done-on-time"] + counts["done-late"]
-    start = as_of - timedelta(days=days - 1)
+    start = as_of - timedelta(days=max(days, 1) - 1)
 
     def open_due(first: date, last: date) -> list[dict]:
         return [{key: state[key] for key in ("plan", "task", "milestone", "due", "title", "title_en", "lead",
                                              "status", "percent", "units_done", "units")}
-                for state in milestone_states(conn, as_of, plan_id=plan_id, due_from=first, due_until=last)
+                for state in milestone_states(conn, as_of, plan_id=plan_id, scope=scope, due_from=first,
+                                              due_until=last)
                 if state["status"] != "done"]
 
     ahead = open_due(as_of, as_of + timedelta(days=max(days, 30)))  # one query serves both look-aheads
@@ -706,10 +721,12 @@ def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | Non
         "milestones": dated,
         "done": done,
         "share_done": round(done / dated, 4) if dated else 0.0,
-        "changes": list(history(conn, plan_id=plan_id, since=start, until=as_of)),
+        "agency": {"code": scope.code, "name": scope.name} if scope else None,
+        "changes": list(history(conn, plan_id=plan_id, since=start, until=as_of,
+                                agency_codes=scope.member_pairs if scope else None)),
         # due in the last N days and not done by the day before as_of: newly overdue
         "became_overdue": open_due(as_of - timedelta(days=days), as_of - timedelta(days=1)),
         "due_soon": [item for item in ahead if item["due"] <= (as_of + timedelta(days=days)).isoformat()],
         "due_30": [item for item in ahead if item["due"] <= (as_of + timedelta(days=30)).isoformat()],
-        "agencies_by_overdue": overdue_by_agency(conn, as_of, plan_id),
+        "agencies_by_overdue": overdue_by_agency(conn, as_of, plan_id, scope),
     }

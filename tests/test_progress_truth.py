@@ -80,7 +80,7 @@ def test_a_retraction_cannot_be_retracted_nor_an_event_retracted_twice(cli, load
     assert "itself a retraction" in cli("retract", "2", "--reason", "undo", expect=3).stderr
     assert "already retracted by event 2" in cli("retract", "1", "--reason", "again", expect=3).stderr
     assert "no event 99" in cli("retract", "99", "--reason", "x", expect=3).stderr
-    assert cli("retract", "1", "--reason", "   ", expect=3).stderr.count("\n") == 1
+    assert cli("retract", "1", "--reason", "   ", expect=2).stderr.count("\n") == 1
     assert event_count(db_path) == 2
     # The database refuses it too, for sqlite3 users.
     conn = sqlite3.connect(db_path)
