@@ -79,8 +79,16 @@ def today() -> date:
     return date.today()
 
 
+def say(message: str, err: bool = False) -> None:
+    """Print a message (stdout, or stderr with `err`) as one line, its control
+    characters shown as escapes: messages carry plan text and paths."""
+    from civreform.render import visible
+
+    print(visible(message, one_line=True), file=sys.stderr if err else sys.stdout)
+
+
 def fail(message: str, code: int) -> typer.Exit:
-    print(f"civreform: {message}", file=sys.stderr)
+    say(f"civreform: {message}", err=True)
     return typer.Exit(code)
 
 
@@ -180,8 +188,8 @@ def open_db(autoload: bool = True, create: bool = True):
         from civreform.plan import bundled_plan_path, read_plan_file
 
         result = store_plan(database.conn, read_plan_file(bundled_plan_path()))
-        print(f"civreform: no database at {path}; created it and loaded the bundled plan "
-              f"{result.number} ({result.tasks} tasks)", file=sys.stderr)
+        say(f"civreform: no database at {path}; created it and loaded the bundled plan "
+            f"{result.number} ({result.tasks} tasks)", err=True)
     return database
 
 
@@ -263,11 +271,11 @@ def load(
     with progress_bar("loading tasks") as advance:
         result = store_plan(database.conn, plan, progress=advance)
     verb = "updated" if result.replaced else "loaded"
-    print(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
-          f"{result.agencies} agencies; {result.events_kept} progress events kept")
+    say(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
+        f"{result.agencies} agencies; {result.events_kept} progress events kept")
     if result.orphaned_events:
-        print(f"civreform: {result.orphaned_events} progress event(s) belong to tasks or milestones no longer in "
-              f"the plan; they are kept (see `civreform check`)", file=sys.stderr)
+        say(f"civreform: {result.orphaned_events} progress event(s) belong to tasks or milestones no longer in "
+            f"the plan; they are kept (see `civreform check`)", err=True)
 
 
 @app.command()
@@ -486,7 +494,7 @@ def record(
     if "agency_standing" in result:
         tail = (f"{result['agency']}: {result['agency_standing']}; milestone: {result['standing']} "
                 f"({result['units_done']}/{result['units']} agencies done)")
-    print(f"recorded event {result['event']}: {where}{who}: {result['status']}{percent_text} on {result['on']}; {tail}")
+    say(f"recorded event {result['event']}: {where}{who}: {result['status']}{percent_text} on {result['on']}; {tail}")
 
 
 @app.command()
@@ -573,8 +581,8 @@ def import_(
     with progress_bar("checking rows") as advance:
         result = progress.import_csv(database.conn, path, today=today(), by=by or os.environ.get("USER", ""),
                                      progress=advance, data=data)
-    print(f"imported {result['recorded']} event(s) from {result['file']}"
-          + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
+    say(f"imported {result['recorded']} event(s) from {result['file']}"
+        + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
 
 
 # ── summary, check, backup ──────────────────────────────────────────────────
@@ -623,7 +631,7 @@ def check(
     with progress_bar("checking the database"):  # it reads every page: half a minute for a large archive
         report = maintenance.check(database, repair=repair)
     for line in report.lines:
-        print(line)
+        say(line)
     if not report.ok:
         raise typer.Exit(3)
 
@@ -638,7 +646,7 @@ def backup(
     database = open_db(create=False)
     with progress_bar("copying the database"):
         pages = maintenance.backup(database, path)
-    print(f"backed up {database.path} to {path} ({pages} pages)")
+    say(f"backed up {database.path} to {path} ({pages} pages)")
 
 
 # ── progress bars ───────────────────────────────────────────────────────────
