@@ -532,7 +532,8 @@ def history(
 def template(
     agency: AgencyOption = None,
     as_of: AsOfOption = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write to this file instead of stdout (- is stdout).")] = None,
     bom: BomOption = False,
 ):
     """A CSV with one row per open milestone, for an agency to fill in and send back.
@@ -541,22 +542,17 @@ def template(
     `civreform import FILE.csv`.
     """
     from civreform import progress, render
+    from civreform.output_files import STDOUT, text_output
 
     database = open_db()
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id)
     rows = progress.template_rows(database.conn, as_of_date(as_of), plan_id, scope)
-    if output is None:
-        render.write_csv(rows, progress.TEMPLATE_COLUMNS, sys.stdout, bom=bom)
-        return
-    import tempfile
-
-    # Write beside the target and rename, so a failure never leaves half a file.
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=output.parent or ".",
-                                     delete=False, suffix=".tmp") as handle:
+    target = str(output or STDOUT)
+    with text_output(target) as handle:
         render.write_csv(rows, progress.TEMPLATE_COLUMNS, handle, bom=bom)
-    os.replace(handle.name, output)
-    print(f"wrote {len(rows)} rows to {output}", file=sys.stderr)
+    if target != STDOUT:
+        say(f"wrote {len(rows)} rows to {target}", err=True)
 
 
 @app.command("import")

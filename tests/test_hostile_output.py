@@ -32,6 +32,145 @@ def one_error_line(result, *parts: str) -> None:
         assert part in lines[0], (part, lines[0])
 
 
+# ── 1. output paths ─────────────────────────────────────────────────────────
+
+def test_template_dash_writes_standard_output(cli, loaded, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("template", "-o", "-")
+    assert result.stdout.startswith("plan,task,milestone") and result.stderr == ""
+    assert "-" not in listing(tmp_path)
+
+
+@as_root
+def test_template_into_a_character_device_writes_into_it_and_leaves_it_a_device(cli, loaded, tmp_path):
+    device = tmp_path / "stdout"  # what /dev/stdout is on a terminal; this one is /dev/null's twin
+    os.mknod(device, stat.S_IFCHR | 0o620, os.makedev(1, 3))
+    device.chmod(0o620)  # mknod is subject to the umask
+    before = listing(tmp_path)
+    cli("template", "-o", device)
+    after = os.lstat(device)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == os.makedev(1, 3) and stat.S_IMODE(after.st_mode) == 0o620
+    assert listing(tmp_path) == before
+
+
+def test_template_into_a_fifo_feeds_its_reader_and_leaves_it_a_fifo(cli, loaded, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    cli("template", "-o", fifo)
+    reader.join(timeout=30)
+    assert received and received[0].startswith(b"plan,task,milestone") and received[0].endswith(b"\r\n")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_template_to_a_link_like_dev_stdout_writes_the_pipe_it_leads_to(loaded, tmp_path):
+    stdout = tmp_path / "stdout"  # /dev/stdout's twin: the real one is left alone
+    stdout.symlink_to("/proc/self/fd/1")
+    result = run_module("template", "-o", str(stdout), env={"CIVREFORM_DB": str(loaded)})
+    assert result.returncode == 0 and result.stdout.startswith("plan,task,milestone"), result.stderr
+    assert stdout.is_symlink() and os.readlink(stdout) == "/proc/self/fd/1"
+
+
+def test_template_through_a_symlink_writes_its_target_and_keeps_the_link(cli, loaded, tmp_path):
+    target = tmp_path / "sheets" / "real.csv"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    cli("template", "-o", link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text(encoding="utf-8").startswith("plan,task,milestone")
+    assert listing(target.parent) == ["real.csv"]
+
+
+def test_template_over_an_existing_file_keeps_its_mode_and_a_new_file_gets_the_umask(cli, loaded, tmp_path):
+    existing = tmp_path / "shared.csv"
+    existing.write_text("old\n")
+    existing.chmod(0o644)
+    cli("template", "-o", existing)
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o644
+    assert existing.read_text(encoding="utf-8").startswith("plan,task")
+    old_umask = os.umask(0o027)
+    try:
+        cli("template", "-o", tmp_path / "new.csv")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("kind", ["folder", "socket"])
+def test_template_refuses_a_folder_or_a_socket_naming_it(cli, loaded, tmp_path, monkeypatch, kind):
+    monkeypatch.chdir(tmp_path)
+    before = listing(tmp_path)
+    if kind == "folder":
+        os.mkdir("out")
+    else:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind("out")
+    before = listing(tmp_path)
+    one_error_line(cli("template", "-o", "out", expect=3), "out: is a")
+    assert listing(tmp_path) == before
+    if kind == "socket":
+        server.close()
+
+
+def test_backup_never_deletes_or_reuses_a_file_it_did_not_create(cli, loaded, tmp_path):
+    partial = tmp_path / "bk.db.partial"  # someone else's file, a database even
+    other = sqlite3.connect(partial)
+    other.execute("CREATE TABLE mine (x)")
+    other.execute("INSERT INTO mine VALUES ('keep me')")
+    other.commit()
+    other.close()
+    before = partial.read_bytes()
+    cli("backup", tmp_path / "bk.db")
+    assert partial.read_bytes() == before
+    assert sqlite3.connect(tmp_path / "bk.db").execute("SELECT count(*) FROM tasks").fetchone()[0] > 0
+    assert [name for name in listing(tmp_path) if name.startswith(".")] == []
+
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """A 16 KiB file system (root only): too small for a template or a backup."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=False)
+
+
+@as_root
+def test_a_failed_write_leaves_no_temporary_file_and_names_the_target(cli, loaded, small_mount):
+    sheet, copy = small_mount / "sheet.csv", small_mount / "copy.db"
+    one_error_line(cli("template", "-o", sheet, expect=3), f"{sheet}: cannot write (No space left on device)")
+    one_error_line(cli("backup", copy, expect=3), f"{copy}: the disk is full")
+    assert listing(small_mount) == []
+    subprocess.run(["mount", "-o", "remount,ro", str(small_mount)], check=True)
+    one_error_line(cli("template", "-o", sheet, expect=3), f"{sheet}: cannot write (Read-only file system)")
+    one_error_line(cli("backup", copy, expect=3), f"{copy}: cannot write (Read-only file system)")
+    assert listing(small_mount) == []
+
+
+# ── 2. backup reports damage ────────────────────────────────────────────────
+
+def test_backup_of_a_damaged_database_says_so_and_keeps_the_copy(cli, loaded, tmp_path):
+    conn = sqlite3.connect(loaded)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'tasks'").fetchone()[0]
+    conn.close()
+    with open(loaded, "r+b") as handle:  # the cell pointers of the tasks table's first page
+        handle.seek((root - 1) * page_size + 8)
+        handle.write(b"\xff" * 64)
+    copy = tmp_path / "copy.db"
+    result = cli("backup", copy, expect=3)
+    one_error_line(result, f"{loaded}: the database is damaged", f"copied anyway to {copy}")
+    assert result.stdout == "" and copy.stat().st_size == loaded.stat().st_size
+
+
 # ── 3. terminal safety ──────────────────────────────────────────────────────
 
 HOSTILE_NUMBER = "55/KH\x1b[2J\u202eX"
