@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from civreform.dates import MAX_DAYS
+
 app = typer.Typer(
     name="civreform",
     help="Track whether a government plan is carried out, deadline by deadline, agency by agency.",
@@ -430,7 +432,7 @@ def overdue(
 @reported
 def upcoming(
     as_of: AsOfOption = None,
-    days: Annotated[int, typer.Option("--days", "-d", min=0, help="How many days ahead (default 30).")] = 30,
+    days: Annotated[int, typer.Option("--days", "-d", min=0, max=MAX_DAYS, help="How many days ahead (default 30).")] = 30,
     agency: AgencyOption = None,
     fmt: FormatOption = Format.table,
     bom: BomOption = False,
@@ -587,7 +589,8 @@ def import_(
 @reported
 def summary(
     as_of: AsOfOption = None,
-    days: Annotated[int, typer.Option("--days", "-d", min=1, help="The period looked back and ahead (default 7).")] = 7,
+    days: Annotated[int, typer.Option("--days", "-d", min=1, max=MAX_DAYS,
+                                      help="The period looked back and ahead (default 7).")] = 7,
     fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="text (default), markdown or json.")] = SummaryFormat.text,
     fail_on_overdue: Annotated[bool, typer.Option("--fail-on-overdue", help="Exit with status 1 when anything is overdue.")] = False,
 ):

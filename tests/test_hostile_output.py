@@ -234,3 +234,28 @@ def test_json_escapes_del_c1_and_bidi_controls_and_reads_back_the_same(cli, host
     detail = cli("show", "21", "--format", "json").stdout
     shows_no_raw_controls(detail)
     assert json.loads(detail)["title"] == HOSTILE_TITLE
+
+
+# ── 4. options out of range ─────────────────────────────────────────────────
+
+@pytest.mark.parametrize("args, code", [
+    (["upcoming", "--as-of", "9999-12-31"], 3),
+    (["summary", "--as-of", "9999-12-31"], 3),
+    (["upcoming", "--days", "999999999"], 2),
+    (["upcoming", "--days", "99999999999999999999"], 2),
+    (["summary", "--days", "36501"], 2),
+])
+def test_options_out_of_range_are_refused_not_internal_errors(cli, loaded, args, code):
+    result = cli(*args, expect=code)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    if code == 3:
+        one_error_line(result, "9999-12-31", "not a plausible date")
+    else:
+        assert "not in the range 0<=x<=36500" in result.stderr or "1<=x<=36500" in result.stderr
+
+
+def test_the_widest_range_accepted_still_works(cli, loaded):
+    cli("upcoming", "--as-of", "9899-12-31", "--days", "36500")
+    cli("summary", "--as-of", "9899-12-31", "--days", "36500")
+    cli("summary", "--as-of", "1900-01-01", "--days", "36500")
