@@ -52,3 +52,9 @@ class DatabaseError(CivreformError):
 
 class OutputFileError(CivreformError):
     """A file civreform was asked to write (-o, backup) that it cannot or will not write."""
+
+
+class SettingError(CivreformError):
+    """An environment variable with a value civreform cannot use (a usage error)."""
+
+    exit_code = 2

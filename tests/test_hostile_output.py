@@ -259,3 +259,13 @@ def test_the_widest_range_accepted_still_works(cli, loaded):
     cli("upcoming", "--as-of", "9899-12-31", "--days", "36500")
     cli("summary", "--as-of", "9899-12-31", "--days", "36500")
     cli("summary", "--as-of", "1900-01-01", "--days", "36500")
+
+
+# ── 5. environment values ───────────────────────────────────────────────────
+
+@pytest.mark.parametrize("value", ["abc", "-5", "1.5", "99999999999999999999"])
+def test_a_bad_busy_timeout_is_refused_naming_the_variable(cli, loaded, monkeypatch, value):
+    monkeypatch.setenv("CIVREFORM_BUSY_TIMEOUT_MS", value)
+    result = cli("overdue", expect=2)
+    one_error_line(result, "CIVREFORM_BUSY_TIMEOUT_MS", value)
+    assert result.stdout == ""
