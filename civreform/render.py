@@ -82,8 +82,9 @@ def csv_cell(value):
 CHUNK_ROWS = 500
 
 
-def _hand_over(chunk, out: IO[str]) -> None:
-    out.write(for_terminal_csv(chunk.getvalue()) if _is_terminal(out) else chunk.getvalue())
+def _hand_over(chunk, out: IO[str], shown=None) -> None:
+    """Write what `chunk` holds (through `shown`, if given) to `out`, and empty it."""
+    out.write(chunk.getvalue() if shown is None else shown(chunk.getvalue()))
     chunk.seek(0)
     chunk.truncate()
 
@@ -144,7 +145,8 @@ def write_csv_lines(lines: Iterable[bytes], columns: list[str], out: IO[str], bo
     from itertools import islice
 
     buffer = getattr(out, "buffer", None)
-    if buffer is not None and out.encoding.lower().replace("-", "") == "utf8" and not _is_terminal(out):
+    terminal = _is_terminal(out)
+    if buffer is not None and out.encoding.lower().replace("-", "") == "utf8" and not terminal:
         out.flush()  # what the text layer holds goes first
 
         def write(data: bytes) -> None:
@@ -156,7 +158,7 @@ def write_csv_lines(lines: Iterable[bytes], columns: list[str], out: IO[str], bo
     else:  # a terminal (for_terminal_csv), or a stream of some other encoding
         def write(data: bytes) -> None:
             text = data.decode("utf-8")
-            out.write(for_terminal_csv(text) if _is_terminal(out) else text)
+            out.write(for_terminal_csv(text) if terminal else text)
     write((("\ufeff" if bom else "") + ",".join(columns) + "\r\n").encode("utf-8"))
     count = 0
     while batch := list(islice(lines, CHUNK_ROWS)):
@@ -172,6 +174,7 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
     from itertools import islice
 
     chunk = io.StringIO()
+    shown = for_terminal_csv if _is_terminal(out) else None
     if bom:
         chunk.write("\ufeff")
     writer = csv.writer(chunk, lineterminator="\r\n")  # RFC 4180 line ends
@@ -181,8 +184,8 @@ def write_csv_tuples(rows: Iterable[tuple], columns: list[str], out: IO[str], bo
     while batch := list(islice(rows, CHUNK_ROWS)):
         writer.writerows(batch)
         count += len(batch)
-        _hand_over(chunk, out)
-    _hand_over(chunk, out)
+        _hand_over(chunk, out, shown)
+    _hand_over(chunk, out, shown)
     return count
 
 
