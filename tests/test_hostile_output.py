@@ -102,18 +102,16 @@ def test_template_over_an_existing_file_keeps_its_mode_and_a_new_file_gets_the_u
 
 @pytest.mark.parametrize("kind", ["folder", "socket"])
 def test_template_refuses_a_folder_or_a_socket_naming_it(cli, loaded, tmp_path, monkeypatch, kind):
-    monkeypatch.chdir(tmp_path)
-    before = listing(tmp_path)
+    monkeypatch.chdir(tmp_path)  # a socket's path must be short
+    server = socket.socket(socket.AF_UNIX)
     if kind == "folder":
         os.mkdir("out")
     else:
-        server = socket.socket(socket.AF_UNIX)
         server.bind("out")
     before = listing(tmp_path)
-    one_error_line(cli("template", "-o", "out", expect=3), "out: is a")
+    with server:
+        one_error_line(cli("template", "-o", "out", expect=3), f"out: is a {kind}")
     assert listing(tmp_path) == before
-    if kind == "socket":
-        server.close()
 
 
 def test_backup_never_deletes_or_reuses_a_file_it_did_not_create(cli, loaded, tmp_path):
