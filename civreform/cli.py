@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from civreform.dates import MAX_DAYS
+
 app = typer.Typer(
     name="civreform",
     help="Track whether a government plan is carried out, deadline by deadline, agency by agency.",
@@ -84,8 +86,16 @@ def today() -> date:
     return date.today()
 
 
+def say(message: str, err: bool = False) -> None:
+    """Print a message (stdout, or stderr with `err`) as one line, its control
+    characters shown as escapes: messages carry plan text and paths."""
+    from civreform.render import visible
+
+    print(visible(message, one_line=True), file=sys.stderr if err else sys.stdout)
+
+
 def fail(message: str, code: int) -> typer.Exit:
-    print(f"civreform: {message}", file=sys.stderr)
+    say(f"civreform: {message}", err=True)
     return typer.Exit(code)
 
 
@@ -248,8 +258,8 @@ def open_db(autoload: bool = True, create: bool = True):
         from civreform.plan import bundled_plan_path, read_plan_file
 
         result = store_plan(database.conn, read_plan_file(bundled_plan_path()))
-        print(f"civreform: no database at {path}; created it and loaded the bundled plan "
-              f"{result.number} ({result.tasks} tasks)", file=sys.stderr)
+        say(f"civreform: no database at {path}; created it and loaded the bundled plan "
+            f"{result.number} ({result.tasks} tasks)", err=True)
     return database
 
 
@@ -331,11 +341,11 @@ def load(
     with progress_bar("loading tasks") as advance:
         result = store_plan(database.conn, plan, progress=advance)
     verb = "updated" if result.replaced else "loaded"
-    print(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
-          f"{result.agencies} agencies; {result.events_kept} progress events kept")
+    say(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
+        f"{result.agencies} agencies; {result.events_kept} progress events kept")
     if result.orphaned_events:
-        print(f"civreform: {result.orphaned_events} progress event(s) belong to tasks or milestones no longer in "
-              f"the plan; they are kept (see `civreform check`)", file=sys.stderr)
+        say(f"civreform: {result.orphaned_events} progress event(s) belong to tasks or milestones no longer in "
+            f"the plan; they are kept (see `civreform check`)", err=True)
 
 
 @app.command()
@@ -489,7 +499,7 @@ def overdue(
 @reported
 def upcoming(
     as_of: AsOfOption = None,
-    days: Annotated[int, typer.Option("--days", "-d", min=0, max=36600,
+    days: Annotated[int, typer.Option("--days", "-d", min=0, max=MAX_DAYS,
                                       help="How many days ahead (default 30; 0: due today).")] = 30,
     agency: AgencyOption = None,
     fmt: FormatOption = Format.table,
@@ -542,7 +552,7 @@ def record(
     result = progress.record(database.conn, today=today(), task=task_id, status=status, percent=percent, on=on,
                              note=note, evidence=evidence, milestone=milestone, agency=agency,
                              plan=_settings().plan, by=by or os.environ.get("USER", ""))
-    print(describe_event(result))
+    say(describe_event(result))
 
 
 def describe_event(result: dict) -> str:
@@ -581,7 +591,7 @@ def retract(
                               by=by or os.environ.get("USER", ""))
     where = f"task {result['task']}" + (f" milestone {result['milestone']}" if result["milestone"] else "")
     tail = f"; standing now: {result['standing']}" if "standing" in result else ""
-    print(f"recorded event {result['event']}: retracts event {result['retracts']} ({where}){tail}")
+    say(f"recorded event {result['event']}: retracts event {result['retracts']} ({where}){tail}")
 
 
 @app.command()
@@ -603,8 +613,8 @@ def trigger(
     database = open_db()
     result = progress.trigger(database.conn, task=task_id, on=on, today=today(), milestone=milestone,
                               plan=_settings().plan, note=note, by=by or os.environ.get("USER", ""))
-    print(f"recorded event {result['event']}: task {result['task']} milestone {result['milestone']}: "
-          f"\"{result['after_event']}\" happened on {result['on']}; now due {result['due']}")
+    say(f"recorded event {result['event']}: task {result['task']} milestone {result['milestone']}: "
+        f"\"{result['after_event']}\" happened on {result['on']}; now due {result['due']}")
 
 
 @app.command()
@@ -663,7 +673,8 @@ def history_display(rows):
 def template(
     agency: AgencyOption = None,
     as_of: AsOfOption = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write to this file instead of stdout (- is stdout).")] = None,
     bom: Annotated[bool, typer.Option("--bom/--no-bom", help="Start with a UTF-8 byte-order mark, which Excel "
                                       "needs to read Vietnamese (the default).")] = True,
 ):
@@ -676,6 +687,7 @@ def template(
     With --lang vi the headers and status words are Vietnamese; import reads either.
     """
     from civreform import progress, render
+    from civreform.output_files import STDOUT, text_output
 
     database = open_db()
     plan_id = plan_filter(database.conn)
@@ -683,17 +695,11 @@ def template(
     vi = _settings().lang == "vi"
     rows = progress.template_rows(database.conn, as_of_date(as_of), plan_id, scope, vi=vi)
     header = [progress.TEMPLATE_HEADERS_VI[c] for c in progress.TEMPLATE_COLUMNS] if vi else None
-    if output is None:
-        render.write_csv(rows, progress.TEMPLATE_COLUMNS, sys.stdout, bom=bom, header=header)
-        return
-    import tempfile
-
-    # Write beside the target and rename, so a failure never leaves half a file.
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=output.parent or ".",
-                                     delete=False, suffix=".tmp") as handle:
+    target = str(output or STDOUT)
+    with text_output(target) as handle:
         render.write_csv(rows, progress.TEMPLATE_COLUMNS, handle, bom=bom, header=header)
-    os.replace(handle.name, output)
-    print(f"wrote {len(rows)} rows to {output}", file=sys.stderr)
+    if target != STDOUT:
+        say(f"wrote {len(rows)} rows to {target}", err=True)
 
 
 @app.command("import")
@@ -718,9 +724,9 @@ def import_(
     with progress_bar("checking rows") as advance:
         result = progress.import_csv(database.conn, path, today=today(), by=by or os.environ.get("USER", ""),
                                      progress=advance, data=data, plan=_settings().plan)
-    print(f"imported {result['recorded']} event(s) from {result['file']}"
-          + (f"; {result['already']} row(s) already recorded" if result["already"] else "")
-          + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
+    say(f"imported {result['recorded']} event(s) from {result['file']}"
+        + (f"; {result['already']} row(s) already recorded" if result["already"] else "")
+        + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
 
 
 # ── summary, check, backup ──────────────────────────────────────────────────
@@ -729,7 +735,7 @@ def import_(
 @reported
 def summary(
     as_of: AsOfOption = None,
-    days: Annotated[int, typer.Option("--days", "-d", min=0, max=36600,
+    days: Annotated[int, typer.Option("--days", "-d", min=0, max=MAX_DAYS,
                                       help="The period looked back and ahead (default 7; 0: today only).")] = 7,
     agency: AgencyOption = None,
     fmt: Annotated[SummaryFormat, typer.Option("--format", "-f", help="text (default), markdown or json.")] = SummaryFormat.text,
@@ -772,7 +778,7 @@ def check(
     with progress_bar("checking the database"):  # it reads every page: half a minute for a large archive
         report = maintenance.check(database, repair=repair)
     for line in report.lines:
-        print(line)
+        say(line)
     if not report.ok:
         raise typer.Exit(3)
 
@@ -787,7 +793,7 @@ def backup(
     database = open_db(create=False)
     with progress_bar("copying the database"):
         pages = maintenance.backup(database, path)
-    print(f"backed up {database.path} to {path} ({pages} pages)")
+    say(f"backed up {database.path} to {path} ({pages} pages)")
 
 
 # ── progress bars ───────────────────────────────────────────────────────────

@@ -11,6 +11,11 @@ from civreform.errors import DateInputError
 MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September",
                "October", "November", "December")
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# The longest period a report looks ahead or back (--days): a hundred years.
+MAX_DAYS = 36_500
+# The years a typed date may fall in: none before 1900 is plausible, and through 9899
+# a date plus MAX_DAYS is still a date Python can hold (9999-12-31 is its last).
+FIRST_YEAR, LAST_YEAR = 1900, 9899
 
 
 def days_in_month(year: int, month: int) -> int:
@@ -60,6 +65,6 @@ def parse_user_date(text: str, today: date | None = None) -> date:
         raise DateInputError(
             f"not a date: {text!r} (write 2014-03-31 or 31/03/2014)"
         )
-    if year < 1900:
-        raise DateInputError(f"{text!r} is not a plausible date")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DateInputError(f"{text!r} is not a plausible date (years {FIRST_YEAR} to {LAST_YEAR})")
     return checked_date(year, month, day, value)

@@ -19,11 +19,21 @@ DEFAULT_BUSY_TIMEOUT_MS = 30_000
 
 
 def busy_timeout_ms() -> int:
-    """How long a command waits for another writer's lock (CIVREFORM_BUSY_TIMEOUT_MS, default 30 s)."""
-    try:
-        return max(0, int(os.environ.get("CIVREFORM_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS)))
-    except ValueError:
+    """How long a command waits for another writer's lock (CIVREFORM_BUSY_TIMEOUT_MS, default 30 s;
+    unset or empty means the default). A value that is not a whole number of milliseconds
+    SQLite can take (a C int) is refused, not quietly replaced by the default."""
+    text = os.environ.get("CIVREFORM_BUSY_TIMEOUT_MS", "").strip()
+    if not text:
         return DEFAULT_BUSY_TIMEOUT_MS
+    longest = 2**31 - 1
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= longest):
+        from civreform.errors import SettingError
+
+        raise SettingError(f"CIVREFORM_BUSY_TIMEOUT_MS={text!r}: not a number of milliseconds from 0 to "
+                           f"{longest} (default {DEFAULT_BUSY_TIMEOUT_MS})")
+    return int(text)
+
+
 # The tables each schema version has, to recognise a database made before 0006 set
 # the application id: only a file with exactly these tables is taken for ours.
 _TABLES_V1 = frozenset({"plans", "agencies", "agency_members", "tasks", "task_agencies", "task_members",

@@ -48,3 +48,13 @@ class ImportFileError(CivreformError):
 
 class DatabaseError(CivreformError):
     """A database that cannot be opened, read or written."""
+
+
+class OutputFileError(CivreformError):
+    """A file civreform was asked to write (-o, backup) that it cannot or will not write."""
+
+
+class SettingError(CivreformError):
+    """An environment variable with a value civreform cannot use (a usage error)."""
+
+    exit_code = 2

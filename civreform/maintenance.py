@@ -67,26 +67,46 @@ def _check_protection(conn: sqlite3.Connection, report: CheckReport, repair: boo
 
 
 def backup(database: Database, target: Path) -> int:
-    """A consistent copy through SQLite's online backup API; refuses to overwrite."""
-    if target.exists():
-        raise DatabaseError(f"{target}: already exists; choose a new file name")
-    if not target.parent.is_dir():
-        raise DatabaseError(f"{target}: the folder {target.parent} does not exist")
-    partial = target.with_name(target.name + ".partial")
-    copy = sqlite3.connect(str(partial))
+    """A consistent copy through SQLite's online backup API, in a file of its own
+    (output_files.new_file: never over anything already there), then checked with
+    PRAGMA quick_check: damage is copied as it is, and reported. Returns the pages copied."""
+    from civreform.output_files import new_file
+
     pages = 0
 
     def count(_status, _remaining, total):
         nonlocal pages
         pages = total
 
-    try:
-        database.conn.backup(copy, pages=1024, progress=count)
-        copy.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.Error as error:
-        copy.close()
-        partial.unlink(missing_ok=True)
-        raise DatabaseError(describe_sqlite_error(str(database.path), error)) from None
-    copy.close()
-    partial.rename(target)
+    with new_file(target) as temporary:
+        copy = sqlite3.connect(str(temporary))
+        try:
+            database.conn.backup(copy, pages=1024, progress=count)
+            copy.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error as error:
+            raise DatabaseError(_backup_error(database.path, target, error)) from None
+        else:
+            problems = _quick_check(copy)
+        finally:
+            copy.close()
+    if problems != ["ok"]:  # the copy is kept: it may be the best there is
+        raise DatabaseError(f"{database.path}: the database is damaged ({len(problems)} problem(s): {problems[0]}); "
+                            f"copied anyway to {target}, damage included; restore from an older backup if there is one")
     return pages
+
+
+def _quick_check(conn: sqlite3.Connection) -> list[str]:
+    """PRAGMA quick_check's findings (["ok"] when there are none); damage bad enough
+    to stop the check is a finding too."""
+    try:
+        return [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+
+
+def _backup_error(source: Path, target: Path, error: sqlite3.Error) -> str:
+    """The error's line, naming the file it is about: reading a damaged or locked
+    database is the source's; anything else (a full disk, a read-only folder) the copy's."""
+    lowered = str(error).lower()
+    about_source = any(word in lowered for word in ("malformed", "corrupt", "locked", "busy", "not a database"))
+    return describe_sqlite_error(str(source if about_source else target), error)

@@ -15,8 +15,16 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 FORMATS = ("table", "csv", "json", "markdown")
-# C0 controls except tab and newline, DEL, and C1 controls (ESC starts ANSI sequences).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What never reaches a terminal as itself: C0 controls except tab and newline, DEL,
+# C1 controls (ESC starts ANSI sequences) and the bidirectional overrides and
+# isolates, which reorder what follows them on the line ("Trojan Source").
+_UNSAFE_ABOVE_C0 = "\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_UNSAFE = "\x00-\x08\x0b-\x1f" + _UNSAFE_ABOVE_C0
+_CONTROL = re.compile(f"[{_UNSAFE}]")
+_CONTROL_ONE_LINE = re.compile(f"[\t\n{_UNSAFE}]")  # a message is one line
+_CONTROL_CSV = re.compile(f"(?!\r\n)[{_UNSAFE}]")  # CSV keeps its CRLF line ends
+# JSON escapes C0 controls itself, not the rest (escaped as \uXXXX: the same JSON value).
+_JSON_RAW = re.compile(f"[{_UNSAFE_ABOVE_C0}]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_ROW_CAP = 1000
 # Ids, dates and numbers stay on one line; long text takes the width that is left.
@@ -25,9 +33,26 @@ LONG_TEXT_COLUMNS = {"title", "name", "note", "evidence", "content", "reason"}
 OPTIONAL_COLUMNS = {"reason"}  # shown in a table only when some row has one
 
 
-def visible(text: str) -> str:
-    """Control characters shown as escapes (\\x1b), so none reaches the terminal as such."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+def visible(text: str, one_line: bool = False) -> str:
+    """Text for a terminal, with control characters and bidi overrides shown as
+    escapes (\\x1b, \\u202e), so none reaches it as such: the one sanitiser for
+    everything civreform prints to a person. Tabs and line breaks stay, except in a
+    message (`one_line`), which stays one line."""
+    return (_CONTROL_ONE_LINE if one_line else _CONTROL).sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def json_text(value, **options) -> str:
+    """json.dumps, UTF-8 kept, with DEL, C1 controls and bidi overrides escaped as
+    \\uXXXX like the C0 controls json escapes itself: the same value when parsed."""
+    import json
+
+    # Such characters stand only inside strings, so each can be escaped where it is.
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False, **options))
 
 
 def cell_text(value) -> str:
@@ -58,10 +83,22 @@ def csv_cell(value):
 CHUNK_ROWS = 500
 
 
-def _hand_over(chunk, out: IO[str]) -> None:
-    out.write(chunk.getvalue())
+def _hand_over(chunk, out: IO[str], shown=None) -> None:
+    """Write what `chunk` holds (through `shown`, if given) to `out`, and empty it."""
+    out.write(chunk.getvalue() if shown is None else shown(chunk.getvalue()))
     chunk.seek(0)
     chunk.truncate()
+
+
+def _is_terminal(out: IO) -> bool:
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def for_terminal_csv(text: str) -> str:
+    """CSV shown on a terminal: visible() but for the CRLF line ends. Only on a
+    terminal: CSV into a pipe or a file stays byte for byte what the data holds."""
+    return _CONTROL_CSV.sub(_escape, text)
 
 
 def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool = False,
@@ -74,6 +111,7 @@ def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool 
     from itertools import islice
 
     chunk = io.StringIO()
+    shown = for_terminal_csv if _is_terminal(out) else None
     if bom:
         chunk.write("\ufeff")
     writer = csv.writer(chunk, lineterminator="\r\n")
@@ -83,22 +121,21 @@ def write_csv(rows: Iterable[dict], columns: list[str], out: IO[str], bom: bool 
     while batch := list(islice(values, CHUNK_ROWS)):
         writer.writerows(batch)
         count += len(batch)
-        _hand_over(chunk, out)
-    _hand_over(chunk, out)
+        _hand_over(chunk, out, shown)
+    _hand_over(chunk, out, shown)
     return count
 
 
 def write_json(rows: Iterable[dict], out: IO[str]) -> int:
     """A JSON array written row by row, so a large result streams in constant memory."""
     import io
-    import json
 
     chunk = io.StringIO()
     chunk.write("[")
     count = 0
     for row in rows:
         chunk.write(",\n  " if count else "\n  ")
-        chunk.write(json.dumps(row, ensure_ascii=False))
+        chunk.write(json_text(row))
         count += 1
         if count % CHUNK_ROWS == 0:
             _hand_over(chunk, out)
@@ -108,9 +145,7 @@ def write_json(rows: Iterable[dict], out: IO[str]) -> int:
 
 
 def write_json_object(value: dict, out: IO[str]) -> None:
-    import json
-
-    out.write(json.dumps(value, ensure_ascii=False, indent=2))
+    out.write(json_text(value, indent=2))
     out.write("\n")
 
 
@@ -233,10 +268,11 @@ def print_table(console, headers: list[str], cells: list[list[str]], *, long_tex
     from rich.table import Table
     from rich.text import Text
 
+    headers = [visible(header) for header in headers]
     widths = column_widths(cells, headers, long_text=long_text, fixed=fixed, room=console.width,
                            cell_len=cell_len)
     rules_under_headers = box.Box("    \n    \n ─  \n    \n    \n    \n    \n    \n")
-    table = Table(title=Text(title) if title else None, title_justify="left", box=rules_under_headers,
+    table = Table(title=Text(visible(title)) if title else None, title_justify="left", box=rules_under_headers,
                   show_edge=False, padding=0)
     for header, width, never_wraps in zip(headers, widths, fixed):
         table.add_column(Text(header), width=width, overflow="fold", no_wrap=never_wraps)
@@ -262,7 +298,7 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
     extra = sum(1 for _ in iterator)
     console = make_console()
     if not shown:
-        console.print(Text(empty))
+        console.print(Text(visible(empty)))
         return 0
     cells = [[visible(cell_text(row.get(key))) for key, _header in columns]
              for row in (display(shown) if display is not None else shown)]

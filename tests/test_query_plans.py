@@ -9,7 +9,6 @@ a plan or a task narrows them.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 
