@@ -186,7 +186,7 @@ LONG_TEXT_MIN = 24
 
 
 def column_widths(cells: list[list[str]], headers: list[str], long_text: list[bool], fixed: list[bool],
-                  room: int, cell_len=len) -> list[int]:
+                  room: int, cell_len=len) -> list[int] | None:
     """Each column's width in a table `room` cells wide, one space between columns.
 
     Every column starts at its widest line (header included). While the table is too
@@ -198,7 +198,8 @@ def column_widths(cells: list[list[str]], headers: list[str], long_text: list[bo
 
     Rich's own layout levels every wrappable column alike, which at 80 columns left
     the title 10 cells and broke "not-started (0/17)"; it also measures every cell
-    twice, which was a quarter of the time of a 34-row table."""
+    twice, which was a quarter of the time of a 34-row table. A table that still does
+    not fit gets None: print_table then leaves a column out, never breaking a value."""
     columns = range(len(headers))
     natural = [0 for _ in columns]
     widest_word = [0 for _ in columns]
@@ -209,13 +210,11 @@ def column_widths(cells: list[list[str]], headers: list[str], long_text: list[bo
             widest_word[index] = max(widest_word[index], 0, *map(cell_len, text.split()))
     widths = [max(width, 1) for width in natural]
     excess = sum(widths) + len(widths) - 1 - room
-    everything = [True for _ in columns]
     rounds = (  # (which columns give, down to what)
         ([not fixed[i] for i in columns],
          [LONG_TEXT_MIN if long_text[i] else max(LONG_TEXT_MIN, widest_word[i]) for i in columns]),
         ([not (long_text[i] or fixed[i]) for i in columns], widest_word),
         (long_text, widest_word),
-        (everything, [1 for _ in columns]),
     )
     for gives, floor in rounds:
         while excess > 0:
@@ -225,7 +224,7 @@ def column_widths(cells: list[list[str]], headers: list[str], long_text: list[bo
             widest = max(candidates, key=widths.__getitem__)
             widths[widest] -= 1
             excess -= 1
-    return widths
+    return widths if excess <= 0 else None
 
 
 class _OneLine:
@@ -256,8 +255,13 @@ def _table_cell(text: str, width: int, cell_len):
     return _OneLine(text)
 
 
+# Colour by standing on a terminal (never the only signal: the words differ too).
+STANDING_STYLES = {"overdue": "red", "done-late": "yellow", "done-on-time": "green", "pending": "cyan"}
+BLOCKED_STYLE = "bold magenta"
+
+
 def print_table(console, headers: list[str], cells: list[list[str]], *, long_text: list[bool],
-                fixed: list[bool], title: str | None = None) -> None:
+                fixed: list[bool], title: str | None = None, styles: list[list[str | None]] | None = None) -> None:
     """Print `cells` (text, already made visible) as civreform's tables look: widths
     from column_widths, no outer edge, one space between columns, a rule under each
     header as wide as its column (which shows where "Days late" ends and "Lead"
@@ -269,15 +273,30 @@ def print_table(console, headers: list[str], cells: list[list[str]], *, long_tex
     from rich.text import Text
 
     headers = [visible(header) for header in headers]
-    widths = column_widths(cells, headers, long_text=long_text, fixed=fixed, room=console.width,
-                           cell_len=cell_len)
+    left_out = []
+    while (widths := column_widths(cells, headers, long_text=long_text, fixed=fixed, room=console.width,
+                                   cell_len=cell_len)) is None and len(headers) > 1:
+        # Too narrow even with text wrapped to its widest word: leave out the last
+        # column (listings put what identifies a row first) rather than cut a value.
+        left_out.insert(0, headers[-1])
+        headers, long_text, fixed = headers[:-1], long_text[:-1], fixed[:-1]
+        cells = [row[:-1] for row in cells]
+        styles = [row[:-1] for row in styles] if styles else styles
+    if widths is None:
+        widths = [console.width]
+    if left_out:
+        print(visible(f"civreform: {len(left_out)} column(s) left out to fit {console.width} columns: "
+                      f"{', '.join(left_out)} (widen the terminal, or use --format csv or json)", one_line=True),
+              file=sys.stderr)
     rules_under_headers = box.Box("    \n    \n ─  \n    \n    \n    \n    \n    \n")
     table = Table(title=Text(visible(title)) if title else None, title_justify="left", box=rules_under_headers,
                   show_edge=False, padding=0)
     for header, width, never_wraps in zip(headers, widths, fixed):
         table.add_column(Text(header), width=width, overflow="fold", no_wrap=never_wraps)
-    for row in cells:
-        table.add_row(*[_table_cell(text, width, cell_len) for text, width in zip(row, widths)])
+    for number, row in enumerate(cells):
+        row_styles = styles[number] if styles else [None] * len(row)
+        table.add_row(*[_table_cell(text, width, cell_len) if style is None else Text(text, style=style)
+                        for text, width, style in zip(row, widths, row_styles)])
     # Widths that fit the console (as column_widths gives them unless there are more
     # columns than half its width) need not be cropped again, line by line.
     console.print(table, crop=sum(widths) + len(widths) - 1 > console.width)
@@ -302,18 +321,31 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
         return 0
     cells = [[visible(cell_text(row.get(key))) for key, _header in columns]
              for row in (display(shown) if display is not None else shown)]
+    styles = [[_cell_style(key, row) for key, _header in columns] for row in shown]
     keep = [i for i, (key, _header) in enumerate(columns)
             if key not in OPTIONAL_COLUMNS or any(row[i] for row in cells)]
     if len(keep) < len(columns):
         columns = [columns[i] for i in keep]
         cells = [[row[i] for i in keep] for row in cells]
+        styles = [[row[i] for i in keep] for row in styles]
     names = [key.lstrip("_") for key, _header in columns]
-    print_table(console, [header for _key, header in columns], cells, title=title,
+    print_table(console, [header for _key, header in columns], cells, title=title, styles=styles,
                 long_text=[name in LONG_TEXT_COLUMNS for name in names], fixed=[name in SHORT_COLUMNS for name in names])
     if extra:
         print(f"civreform: showing the first {cap} of {cap + extra} rows; use --format csv or json for all",
               file=sys.stderr)
     return len(cells) + extra
+
+
+def _cell_style(key: str, row: dict) -> str | None:
+    """A cell's colour: the standing column (or, where a listing has none, the due
+    date) by the row's standing; the status column when the row is blocked."""
+    name = key.lstrip("_")
+    if name == "status" and row.get("status") == "blocked":
+        return BLOCKED_STYLE
+    if name == "standing" or (name == "due" and "standing" in row):
+        return STANDING_STYLES.get(row.get("standing"))
+    return None
 
 
 def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_columns: list[tuple[str, str]],
