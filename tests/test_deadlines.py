@@ -88,7 +88,8 @@ def test_unreadable_phrases_are_errors_that_quote_the_text(text):
     with pytest.raises(DeadlineError) as caught:
         parse_time_text(text)
     if text:
-        assert repr(text) in str(caught.value)
+        assert f'in the deadline "{text}"' in str(caught.value)
+        assert str(caught.value).endswith("; write a deadline: rule")
 
 
 @pytest.mark.parametrize("typed, expected", [
