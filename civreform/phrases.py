@@ -89,6 +89,7 @@ class _Token:
     match: re.Match
     specs: list[DeadlineSpec] = field(default_factory=list)  # what a period gives
     yearless: bool = False  # a period that names no year ("Quý IV", "15/12")
+    span: bool = False  # a span inside one token ("năm 2014 đến năm 2015")
 
 
 class _Cell:
@@ -225,6 +226,7 @@ def _items(cell: _Cell, token: _Token, values: list[int]) -> list[int]:
     if joins <= set(_SPAN_WORDS):
         if len(values) != 2 or values[0] >= values[1]:
             raise cell.refuse(token.start, token.end, "a span runs from an earlier period to a later one")
+        token.span = True
         return values[-1:]
     if joins & set(_SPAN_WORDS):
         raise cell.refuse(token.start, token.end, "it mixes a span and a list")
@@ -260,7 +262,11 @@ def _merge_spans(cell: _Cell, tokens: list[_Token]) -> list[_Token]:
         token = tokens[index]
         start = index + 1 if token.kind == "from" else index
         window = tokens[start:start + 3]
-        if (len(window) == 3 and window[1].kind in ("dash", "to") and _is_period(window[0])
+        if token.kind == "from" and window and window[0].span:  # "từ năm 2014 đến năm 2015"
+            span = window[0]
+            merged.append(replace(span, start=token.start))
+            index += 2
+        elif (len(window) == 3 and window[1].kind in ("dash", "to") and _is_period(window[0])
                 and _is_period(window[2])):
             first, last = window[0], window[2]
             if first.yearless or last.yearless or len(first.specs) != 1 or len(last.specs) != 1:
