@@ -54,18 +54,21 @@ class DeadlineSpec:
 
     def due_in(self, year: int) -> date:
         """The due date this rule gives in a given year."""
-        if self.kind == "quarter":
-            return month_end(year, self.quarter * 3)
-        if self.kind == "half":
-            return month_end(year, 6 if self.half == 1 else 12)
-        if self.kind == "month":
-            return month_end(year, self.month)
         if self.kind == "date":
             # A yearly 29/02 falls on the last day of February in common years.
             return date(year, self.month, min(self.day, days_in_month(year, self.month)))
-        if self.kind == "year-end":
-            return date(year, 12, 31)
+        if self.kind in ("quarter", "half", "month", "year-end"):
+            return month_end(year, self.month_in_year)
         raise DeadlineError(f"a deadline of kind {self.kind!r} has no due date in a year")
+
+    @property
+    def month_in_year(self) -> int:
+        """The month a once-a-year rule falls in: a quarter's or half's last, December for a year's end."""
+        if self.kind == "quarter":
+            return self.quarter * 3
+        if self.kind == "half":
+            return self.half * 6
+        return self.month or 12
 
     @property
     def recurs(self) -> bool:
@@ -330,7 +333,7 @@ def _occurrences(spec: DeadlineSpec, start: date, end: date) -> list[tuple[date,
         name = {"monthly": "{0.year}-{0.month:02d}", "quarterly": "{0.year}-q{1}", "half-yearly": "{0.year}-h{2}"}
         template = name[spec.kind]
     else:  # yearly: one month of each year
-        months = ((spec.quarter or 0) * 3 or (spec.half or 0) * 6 or spec.month or 12,)
+        months = (spec.month_in_year,)
         day = spec.day if spec.kind == "date" else None
         template = "{0.year}"
     if day is None:

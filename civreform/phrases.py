@@ -119,8 +119,11 @@ def read_phrase(text: str) -> list[DeadlineSpec]:
             if following is None or not (following.kind == "day" or following.kind == "date"):
                 raise cell.refuse(token.start, token.end, '"trước" is read before a day only ("trước ngày 15/12"): '
                                   'before a month or quarter it could mean its first day or its last')
-        elif token.kind in ("to", "from"):
-            raise cell.refuse(token.start, token.end, "a span is written PERIOD - PERIOD or từ PERIOD đến PERIOD")
+        elif token.kind == "from":
+            raise cell.refuse(token.start, token.end, '"từ" alone names when work starts, not a deadline '
+                                                      '(a span is "từ PERIOD đến PERIOD")')
+        elif token.kind == "to":
+            raise cell.refuse(token.start, token.end, 'a span is written "PERIOD - PERIOD" or "từ PERIOD đến PERIOD"')
     dated = next((t for t in tokens if t.specs and not t.yearless and t.kind != "after"), None)
     groups = [_read_part(cell, part, dated) for part in _parts(tokens)]
     specs = [(spec, words) for group in groups for spec, words in group]
@@ -378,7 +381,7 @@ def _with_day(cell: _Cell, spec: DeadlineSpec, token: _Token) -> DeadlineSpec:
                                                   '"ngày 15 của tháng cuối quý")')
     if spec.kind in ("monthly", "quarterly", "half-yearly"):
         return replace(spec, day=day)  # (a day past a month's end falls on its last day)
-    month = spec.month or (spec.quarter or 0) * 3 or (spec.half or 0) * 6 or 12
+    month = spec.month_in_year
     try:
         checked_date(spec.year or 2000, month, day, f"{day}/{month}" + (f"/{spec.year}" if spec.year else ""))
     except DateInputError as error:
