@@ -113,20 +113,11 @@ def read_phrase(text: str) -> list[DeadlineSpec]:
         raise DeadlineError("an empty deadline phrase")
     cell = _Cell(text)
     tokens = _merge_spans(cell, _scan(cell))
-    for index, token in enumerate(tokens):
-        if token.kind == "before":
-            following = next((t for t in tokens[index + 1:] if t.kind != "punct"), None)
-            if following is None or not (following.kind == "day" or following.kind == "date"):
-                raise cell.refuse(token.start, token.end, '"trước" is read before a day only ("trước ngày 15/12"): '
-                                  'before a month or quarter it could mean its first day or its last')
-        elif token.kind == "from":
-            raise cell.refuse(token.start, token.end, '"từ" alone names when work starts, not a deadline '
-                                                      '(a span is "từ PERIOD đến PERIOD")')
-        elif token.kind == "to":
-            raise cell.refuse(token.start, token.end, 'a span is written "PERIOD - PERIOD" or "từ PERIOD đến PERIOD"')
+    _check_connectives(cell, tokens)
     dated = next((t for t in tokens if t.specs and not t.yearless and t.kind != "after"), None)
-    groups = [_read_part(cell, part, dated) for part in _parts(tokens)]
-    specs = [(spec, words) for group in groups for spec, words in group]
+    found = [item for part in _parts(tokens) for item in _read_part(cell, part, dated)]
+    _check_years_beside_recurrences(cell, found)
+    specs = [(spec, words) for spec, words, _token in found]
     if not specs:
         if any(t.kind == "ongoing" for t in tokens):
             return [DeadlineSpec("ongoing")]
@@ -134,6 +125,31 @@ def read_phrase(text: str) -> list[DeadlineSpec]:
     if len(specs) == 1:
         return [specs[0][0]]
     return _labelled(cell, specs)
+
+
+def _check_connectives(cell: _Cell, tokens: list[_Token]) -> None:
+    """A "trước" must come before a day; "từ" and "đến" only make spans (merged already)."""
+    for index, token in enumerate(tokens):
+        if token.kind == "before":
+            following = next((t for t in tokens[index + 1:] if t.kind != "punct"), None)
+            if following is None or following.kind not in ("day", "date"):
+                raise cell.refuse(token.start, token.end, '"trước" is read before a day only ("trước ngày 15/12"): '
+                                  'before a month or quarter it could mean its first day or its last')
+        elif token.kind == "from":
+            raise cell.refuse(token.start, token.end, '"từ" alone names when work starts, not a deadline '
+                                                      '(a span is "từ PERIOD đến PERIOD")')
+        elif token.kind == "to":
+            raise cell.refuse(token.start, token.end, 'a span is written "PERIOD - PERIOD" or "từ PERIOD đến PERIOD"')
+
+
+def _check_years_beside_recurrences(cell: _Cell, found: list[tuple[DeadlineSpec, list[_Token], _Token]]) -> None:
+    """A year beside a recurrence: "Hàng quý, năm 2014" may mean every quarter of 2014: a bare year beside a recurrence
+    is read only when a label word says it is a deadline of its own ("năm 2015 tổng kết")."""
+    if not any(spec.recurs for spec, _words, _token in found):
+        return
+    for spec, words, token in found:
+        if spec.kind == "year-end" and not spec.recurs and not any(w.kind == "label" for w in words):
+            raise cell.refuse(token.start, token.end, "a year beside a recurrence may limit it to that year")
 
 
 # ── Cutting the cell into tokens ────────────────────────────────────────────
@@ -319,7 +335,7 @@ def _gives(token: _Token) -> bool:
     return bool(token.specs) or token.kind == "every"
 
 
-def _read_part(cell: _Cell, part: list[_Token], dated: _Token | None) -> list[tuple[DeadlineSpec, list[_Token]]]:
+def _read_part(cell: _Cell, part: list[_Token], dated: _Token | None) -> list[tuple[DeadlineSpec, list[_Token], _Token]]:
     """The deadlines of one part of the cell, each with the label words that go with it."""
     periods = [t for t in part if t.specs and t.kind != "after"]
     yearless = [t for t in periods if t.yearless]
@@ -349,7 +365,7 @@ def _read_part(cell: _Cell, part: list[_Token], dated: _Token | None) -> list[tu
         for giver in givers:
             giver.specs = [_with_day(cell, spec, days[0]) for spec in giver.specs]
     words = _label_words(cell, part, givers)
-    return [(spec, words[id(giver)]) for giver in givers for spec in giver.specs]
+    return [(spec, words[id(giver)], giver) for giver in givers for spec in giver.specs]
 
 
 def _every_items(token: _Token) -> list[str]:

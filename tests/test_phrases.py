@@ -168,6 +168,9 @@ PHRASES = [
      same("interim-review@2014-12-31", "final-review@2015-12-31")),
     ("Hàng năm sơ kết; Quý IV/2015 tổng kết",
      lambda p: yearly(12, prefix="interim-review-")(p) + ["final-review@2015-12-31"]),
+    ("Hàng năm sơ kết; năm 2015 tổng kết",
+     lambda p: yearly(12, prefix="interim-review-")(p) + ["final-review@2015-12-31"]),
+    ("Hàng quý; Quý IV/2015 tổng kết", lambda p: QUARTERLY(p) + ["final-review@2015-12-31"]),
     # Ongoing work has no milestone.
     ("Thường xuyên", same()),
     ("Thườngxuyên", same()),
@@ -300,6 +303,8 @@ REFUSED = [
     ("Trình HĐND tỉnh quý IV/2014 và quý II/2015 thí điểm", "Trình HĐND tỉnh"),
     ("Quý I năm 1800", "Quý I năm 1800"),
     ("15/12/14", "/14"),
+    ("Hàng quý, năm 2014", "năm 2014"),  # every quarter of 2014, or also 31/12/2014?
+    ("Quý IV hàng năm, năm 2015", "năm 2015"),
 ]
 
 
