@@ -243,7 +243,9 @@ def _items(cell: _Cell, token: _Token, values: list[int]) -> list[int]:
         return values
     joins = {j.strip().lower() for j in re.findall(_JOIN, token.match["items"], re.IGNORECASE)}
     if joins <= set(_SPAN_WORDS):
-        if len(values) != 2 or values[0] >= values[1]:
+        if len(values) != 2:
+            raise cell.refuse(token.start, token.end, "a span has two ends")
+        if values[0] >= values[1]:
             raise cell.refuse(token.start, token.end, "a span runs from an earlier period to a later one")
         token.span = True
         return values[-1:]
