@@ -78,6 +78,8 @@ class DeadlineSpec:
 
 @dataclass(frozen=True)
 class Milestone:
+    """One dated deadline of a task; due is None for one that waits for its event (after_event)."""
+
     label: str
     due: date | None
     label_vi: str | None = None

@@ -116,7 +116,7 @@ def read_phrase(text: str) -> list[DeadlineSpec]:
     _check_connectives(cell, tokens)
     dated = next((t for t in tokens if t.specs and not t.yearless and t.kind != "after"), None)
     found = [item for part in _parts(tokens) for item in _read_part(cell, part, dated)]
-    _check_years_beside_recurrences(cell, found)
+    _check_dates_beside_recurrences(cell, found)
     specs = [(spec, words) for spec, words, _token in found]
     if not specs:
         if any(t.kind == "ongoing" for t in tokens):
@@ -142,14 +142,16 @@ def _check_connectives(cell: _Cell, tokens: list[_Token]) -> None:
             raise cell.refuse(token.start, token.end, 'a span is written "PERIOD - PERIOD" or "từ PERIOD đến PERIOD"')
 
 
-def _check_years_beside_recurrences(cell: _Cell, found: list[tuple[DeadlineSpec, list[_Token], _Token]]) -> None:
-    """A year beside a recurrence: "Hàng quý, năm 2014" may mean every quarter of 2014: a bare year beside a recurrence
-    is read only when a label word says it is a deadline of its own ("năm 2015 tổng kết")."""
+def _check_dates_beside_recurrences(cell: _Cell, found: list[tuple[DeadlineSpec, list[_Token], _Token]]) -> None:
+    """A one-off period beside a recurrence may say when the recurrence starts or ends
+    ("Quý I/2014 hàng quý", "Hàng quý, năm 2014"): it is read only when a label word makes
+    it a deadline of its own ("Hàng quý; Quý IV/2015 tổng kết")."""
     if not any(spec.recurs for spec, _words, _token in found):
         return
     for spec, words, token in found:
-        if spec.kind == "year-end" and not spec.recurs and not any(w.kind == "label" for w in words):
-            raise cell.refuse(token.start, token.end, "a year beside a recurrence may limit it to that year")
+        if not spec.recurs and spec.kind != "after" and _english_label(cell, words) is None:
+            raise cell.refuse(token.start, token.end, "beside a recurrence it may say when the recurrence starts "
+                                                      "or ends; a label word makes it a deadline of its own")
 
 
 # ── Cutting the cell into tokens ────────────────────────────────────────────
@@ -257,7 +259,8 @@ def _items(cell: _Cell, token: _Token, values: list[int]) -> list[int]:
 
 
 # The event of a conditional deadline is free text, but a date inside it would be lost.
-_DATE_LIKE = re.compile(r"\d{4}|\d{1,2}\s*/\s*\d{1,2}|quý\s*" + _Q + r"|tháng\s*\d", re.IGNORECASE)
+_DATE_LIKE = re.compile(r"\d{4}|\d{1,2}\s*/\s*\d{1,2}|quý\s*" + _Q + r"|tháng\s*\d|\d+\s*tháng|năm\s*\d",
+                        re.IGNORECASE)
 
 
 def _after(cell: _Cell, token: _Token) -> DeadlineSpec:
@@ -434,22 +437,28 @@ def _labelled(cell: _Cell, found: list[tuple[DeadlineSpec, list[_Token]]]) -> li
     ("thí điểm" → pilot) and its words as label_vi; a one-off deadline without a label
     word is labelled by its period (2014-q1); recurring ones are told apart by their
     periods, or, when two would share them, labelled by their period in the year (q2)."""
-    _patterns, label_patterns = _tokens()
     specs = []
     for spec, words in found:
         label_vi = cell.text[words[0].start:words[-1].end] if words else None
-        english = {label for token in words if token.kind == "label"
-                   for pattern, label in label_patterns if pattern.fullmatch(cell.part(token))}
-        label = english.pop() if len(english) == 1 else None
+        label = _english_label(cell, words)
         if label is None and not spec.recurs:
             label = _period_label(spec)
         specs.append(replace(spec, label=label, label_vi=label_vi))
     clashing = _clashes(specs)
     if clashing:
         specs = [replace(s, label=_period_label(s)) if i in clashing else s for i, s in enumerate(specs)]
-        if _clashes(specs):
+        # (a one-off labelled by its period could share a label with a recurrence's milestone)
+        if _clashes(specs) or (any(not specs[i].recurs for i in clashing) and any(s.recurs for s in specs)):
             raise DeadlineError(f'the deadline "{cell.text}" names the same deadline twice; write a deadline: rule')
     return specs
+
+
+def _english_label(cell: _Cell, words: list[_Token]) -> str | None:
+    """The English label of a deadline's label word ("thí điểm" → pilot), if it has one."""
+    _patterns, label_patterns = _tokens()
+    english = {label for token in words if token.kind == "label"
+               for pattern, label in label_patterns if pattern.fullmatch(cell.part(token))}
+    return english.pop() if len(english) == 1 else None
 
 
 def _clashes(specs: list[DeadlineSpec]) -> set[int]:
