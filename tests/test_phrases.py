@@ -306,6 +306,7 @@ REFUSED = [
     ("Hàng quý, năm 2014", "năm 2014"),  # every quarter of 2014, or also 31/12/2014?
     ("Quý I/2014 hàng quý", "Quý I/2014"),  # every quarter from Q1 2014?
     ("tháng 6/2014 hàng tháng", "tháng 6/2014"),
+    ("Hàng quý; Quý I/2014 sơ kết thí điểm", "Quý I/2014"),  # two label words: no label of its own
     ("Sau khi kết thúc 6 tháng đầu năm", "kết thúc 6 tháng đầu năm"),
     ("Quý IV hàng năm, năm 2015", "năm 2015"),
 ]
@@ -538,3 +539,29 @@ def test_the_bundled_plans_time_texts_give_its_structured_milestones_and_labels(
         read = milestones_for(parse_time_text(task.time_text), plan.period_start, plan.period_end)
         assert [(m.label, m.due, m.label_vi) for m in read] == \
             [(m.label, m.due, m.label_vi) for m in task.milestones], task.time_text
+
+
+FRAGMENTS = ["Quý I", "Quý IV", "/2014", "năm 2015", "năm", "hàng năm", "hàng quý", "6 tháng", "tháng 6", "15/12",
+             "ngày 15", "của tháng cuối quý", "trước", "chậm nhất", "-", "đến", "từ", "và", ",", ";", "(", ")",
+             "thí điểm", "toàn tỉnh", "sơ kết", "tổng kết", "thực hiện", "Thường xuyên", "sau khi",
+             "Đề án được phê duyệt", "6 tháng đầu năm", "cuối năm", "hàng tháng", "II", "năm 2014", "Quý I/2014",
+             "tháng 6/2014", "định kỳ 6 tháng", "ngày 20/6/2014"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=6))
+def test_known_words_in_any_order_are_read_whole_or_refused(fragments):
+    """What is read lays out into distinctly labelled milestones and round-trips as rules."""
+    try:
+        specs = parse_time_text(" ".join(fragments))
+    except DeadlineError:
+        return
+    for period in (MID, WHOLE):
+        milestones_for(specs, *period)  # (raises if two milestones share a label)
+    assert all(rule_from_mapping(spec_to_mapping(spec)) == spec for spec in specs)
+
+
+def test_two_one_offs_with_one_label_beside_a_recurrence_are_refused():
+    # Labelled by their periods, they would share labels with the quarterly milestones.
+    with pytest.raises(DeadlineError, match="same deadline twice"):
+        parse_time_text("Hàng quý; Quý I/2014 thí điểm; Quý II/2014 thí điểm")
