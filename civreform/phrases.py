@@ -81,7 +81,7 @@ def _tokens():
     return compiled, labels
 
 
-@dataclass
+@dataclass(eq=False)  # (a token is itself: compared and hashed by identity)
 class _Token:
     kind: str
     start: int
@@ -352,7 +352,7 @@ def _read_part(cell: _Cell, part: list[_Token], dated: _Token | None) -> list[tu
                 if token not in yearly_words:
                     raise cell.refuse(token.start, token.end, "a recurrence beside a period that names no year")
                 continue  # "Quý IV hàng năm": the quarter, every year
-            if yearly_words and token in yearly_words and periods:
+            if token in yearly_words and periods:
                 raise cell.refuse(token.start, token.end, "the period beside it names its year")
             token.specs = _every_specs(token)
         if token.specs:
@@ -370,7 +370,7 @@ def _read_part(cell: _Cell, part: list[_Token], dated: _Token | None) -> list[tu
         for giver in givers:
             giver.specs = [_with_day(cell, spec, days[0]) for spec in giver.specs]
     words = _label_words(cell, part, givers)
-    return [(spec, words[id(giver)], giver) for giver in givers for spec in giver.specs]
+    return [(spec, words[giver], giver) for giver in givers for spec in giver.specs]
 
 
 def _every_items(token: _Token) -> list[str]:
@@ -410,7 +410,7 @@ def _with_day(cell: _Cell, spec: DeadlineSpec, token: _Token) -> DeadlineSpec:
     return DeadlineSpec("date", year=spec.year, month=month, day=day, yearly=spec.yearly)
 
 
-def _label_words(cell: _Cell, part: list[_Token], givers: list[_Token]) -> dict[int, list[_Token]]:
+def _label_words(cell: _Cell, part: list[_Token], givers: list[_Token]) -> dict[_Token, list[_Token]]:
     """The label and action words of each deadline of a part: all of them when it has one
     deadline; with several, the words after each ("Quý I/2014 thí điểm Quý I/2015 toàn
     tỉnh"), or before each when the part starts with words ("Sơ kết tháng 6/2014 …")."""
@@ -421,13 +421,13 @@ def _label_words(cell: _Cell, part: list[_Token], givers: list[_Token]) -> dict[
         elif token.kind in ("label", "action"):
             gaps[-1].append(token)
     if len(givers) <= 1:
-        return {id(g): gaps[0] + gaps[-1] for g in givers}
+        return {g: gaps[0] + gaps[-1] for g in givers}
     if gaps[0] and gaps[-1]:
         raise cell.refuse(gaps[0][0].start, gaps[0][-1].end,
                           "with several deadlines, words both before the first and after the last are unclear")
     if gaps[0]:
-        return {id(g): gaps[i] for i, g in enumerate(givers)}
-    return {id(g): gaps[i + 1] for i, g in enumerate(givers)}
+        return {g: gaps[i] for i, g in enumerate(givers)}
+    return {g: gaps[i + 1] for i, g in enumerate(givers)}
 
 
 # ── Labels of the deadlines of one cell ─────────────────────────────────────
