@@ -8,7 +8,7 @@ import pytest
 
 from civreform.dates import parse_user_date
 from civreform.deadlines import (
-    DeadlineSpec, milestones_for, parse_time_text, quarter_end, read_quarter, standing,
+    DeadlineSpec, Milestone, milestones_for, parse_time_text, quarter_end, read_quarter, standing,
 )
 from civreform.errors import DateInputError, DeadlineError
 
@@ -88,7 +88,8 @@ def test_unreadable_phrases_are_errors_that_quote_the_text(text):
     with pytest.raises(DeadlineError) as caught:
         parse_time_text(text)
     if text:
-        assert repr(text) in str(caught.value)
+        assert f'in the deadline "{text}"' in str(caught.value)
+        assert str(caught.value).endswith("; write a deadline: rule")
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -128,3 +129,35 @@ def test_standing_categories():
     assert standing(due, date(2014, 1, 1), date(2014, 6, 1)) == "done-late"
     assert standing(due, date(2014, 1, 1), date(2013, 12, 31)) == "within-deadline"  # not done yet then
     assert standing(None, None, date(2014, 1, 1)) == "ongoing"
+
+
+def test_a_labelled_yearly_rule_prefixes_each_year_with_its_label():
+    spec = DeadlineSpec("quarter", quarter=4, yearly=True, label="review")
+    assert [m.label for m in milestones_for([spec], START, END)] == ["review-2013", "review-2014", "review-2015"]
+
+
+def test_recurrences_are_labelled_by_their_period():
+    specs = [DeadlineSpec("monthly", label="report"), DeadlineSpec("half-yearly")]
+    milestones = milestones_for(specs, date(2014, 1, 1), date(2014, 6, 30))
+    assert [(m.label, m.due) for m in milestones if m.due.month == 6] == [
+        ("2014-h1", date(2014, 6, 30)), ("report-2014-06", date(2014, 6, 30))]
+    assert len(milestones) == 7
+
+
+def test_a_recurring_rule_needs_the_plan_period():
+    for spec in (DeadlineSpec("quarterly"), DeadlineSpec("year-end", yearly=True)):
+        with pytest.raises(DeadlineError, match="needs the plan's period"):
+            milestones_for([spec], None, None)
+
+
+def test_a_deadline_after_an_event_is_undated_and_comes_last():
+    after = DeadlineSpec("after", label="rollout", after_event="Đề án được phê duyệt", after_days=30)
+    milestones = milestones_for([after, DeadlineSpec("quarter", year=2014, quarter=1, label="pilot")], START, END)
+    assert milestones == [Milestone("pilot", date(2014, 3, 31)),
+                          Milestone("rollout", None, None, "Đề án được phê duyệt", 30)]
+
+
+def test_standing_takes_iso_strings_as_sqlite_holds_them():
+    assert standing("2013-12-31", None, "2014-01-01") == "overdue"
+    assert standing("2013-12-31", "2013-12-30", date(2014, 1, 1)) == "done-on-time"
+    assert standing(None, None, "2014-01-01", pending=True) == "pending"
