@@ -729,6 +729,36 @@ def import_(
         + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
 
 
+# ── search ──────────────────────────────────────────────────────────────────
+
+@app.command()
+@reported
+def search(
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find, with or without diacritics.")],
+    fmt: FormatOption = Format.table,
+    bom: BomOption = False,
+):
+    """Find tasks by the words of their titles and content (Vietnamese or English) and
+    events by their notes and evidence; case and diacritics do not matter ("vi tri
+    viec lam" finds "vị trí việc làm", "dang" finds "Đảng"). Best matches first.
+
+    Example: civreform search "vi tri viec lam"
+    """
+    from civreform import render, search as searching
+
+    database = open_db()
+    rows = searching.search(database.conn, text, plan_filter(database.conn))
+    vi = _settings().lang == "vi"
+    shown = ({**row, "_title": row["title"] if vi else row["title_en"] or row["title"],
+              "_kind": {"task": words("task", "nhiệm vụ"), "event": words("event", "báo cáo")}[row["kind"]],
+              "_ref": row["task"] if row["kind"] == "task" else f"{row['task']} #{row['event']}"} for row in rows)
+    render.write_rows(shown, fmt.value, columns=searching.SEARCH_COLUMNS, bom=bom, table_columns=headers(
+        ("_kind", "Kind", "Loại"), ("_ref", "Task", "Nhiệm vụ"), ("_title", "Title", "Tên"),
+        ("snippet", "Where the words are", "Đoạn văn bản")),
+        title=words(f"Search: {text}", f"Tìm kiếm: {text}"),
+        empty=words(f"nothing matches {text!r}", f"không tìm thấy {text!r}"))
+
+
 # ── summary, check, backup ──────────────────────────────────────────────────
 
 @app.command()

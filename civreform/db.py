@@ -418,12 +418,22 @@ CREATE UNIQUE INDEX events_retracted_once ON events (retracts) WHERE retracts IS
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def m0007_search_index(db) -> None:
+    """An FTS5 index of tasks' and events' words, folded (search.py), built for the
+    tasks and events already there."""
+    from civreform import search
+
+    db.execute("""CREATE VIRTUAL TABLE search_index USING fts5(
+        plan_id UNINDEXED, kind UNINDEXED, ref UNINDEXED, title, body, tokenize = 'unicode61')""")
+    search.rebuild(db.conn)
+
+
 # "CIVR": marks a file as civreform's database, so that no other program's SQLite
 # file is ever adopted (set by 0006; databases made before carry it from then on).
 APPLICATION_ID = 0x43495652
 
 MIGRATIONS = [m0001_initial, m0002_status_indexes, m0003_task_lead_codes, m0004_current_state,
-              m0005_compact_links, m0006_events_kinds_and_milestones]
+              m0005_compact_links, m0006_events_kinds_and_milestones, m0007_search_index]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -117,6 +117,9 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
             milestones += len(task.milestones)
             if progress is not None:
                 progress(done, len(plan.tasks))
+        from civreform.search import index_plan
+
+        index_plan(conn, plan.id)
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
         orphaned = sum(group[3] for group in orphan_groups(conn, plan.id))
     return LoadResult(plan.id, plan.number, replaced, len(plan.tasks), milestones, len(plan.agencies),

@@ -42,7 +42,26 @@ def check(database: Database, repair: bool = False) -> CheckReport:
     if total:
         report.ok = False
     _check_protection(conn, report, repair)
+    _check_search_index(conn, report, repair)
     return report
+
+
+def _check_search_index(conn: sqlite3.Connection, report: CheckReport, repair: bool) -> None:
+    """The search index against the tasks and events it indexes (it holds nothing else)."""
+    from civreform import search
+    from civreform.db import write_transaction
+
+    wrong = search.differences(conn)
+    if not wrong:
+        report.lines.append("search index: agrees with the tasks and events")
+        return
+    if not repair:
+        report.ok = False
+        report.lines.append(f"search index: FAILED, {wrong} entries missing or stale; run `civreform check --repair`")
+        return
+    with write_transaction(conn):
+        search.rebuild(conn)
+    report.lines.append(f"search index: rebuilt ({wrong} entries were missing or stale)")
 
 
 def _check_protection(conn: sqlite3.Connection, report: CheckReport, repair: bool) -> None:

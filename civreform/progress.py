@@ -11,6 +11,7 @@ from civreform import reports
 from civreform.db import write_transaction
 from civreform.dates import parse_user_date
 from civreform.errors import CivreformError, DateInputError, ImportFileError, NotFoundError, ProgressError
+from civreform.search import index_event
 
 STATUSES = ("not-started", "in-progress", "done", "blocked")
 
@@ -213,6 +214,7 @@ def insert_events(conn: sqlite3.Connection, drafts: list[Draft]) -> list[int]:
                  d.note, d.evidence, d.by, d.source, d.kind, d.retracts),
             )
             ids.append(cursor.lastrowid)
+            index_event(conn, cursor.lastrowid, d.plan_id, d.task_id, d.note, d.evidence)
     return ids
 
 

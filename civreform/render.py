@@ -29,7 +29,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_ROW_CAP = 1000
 # Ids, dates and numbers stay on one line; long text takes the width that is left.
 SHORT_COLUMNS = {"due", "next_due", "on"}
-LONG_TEXT_COLUMNS = {"title", "name", "note", "evidence", "content", "reason"}
+LONG_TEXT_COLUMNS = {"title", "name", "note", "evidence", "content", "reason", "snippet"}
 OPTIONAL_COLUMNS = {"reason"}  # shown in a table only when some row has one
 
 
