@@ -76,9 +76,15 @@ def _context(data: dict, lang: str) -> dict:
     def names(codes):
         return "; ".join(agencies.get(c, {}).get("name" if vi else "name_en", c) for c in codes)
 
+    def milestone(task, label):
+        """A milestone's label as the plan says it in Vietnamese ("main" is chính)."""
+        if not vi:
+            return label
+        return data["labels_vi"].get((task, label)) or ("chính" if label == "main" else label)
+
     def rows(items, days_key):
         return [{"task": r["task"], "title": r["title"] if vi else r["title_en"] or r["title"],
-                 "milestone": r["milestone"], "due": day(r["due"]), "days": r[days_key], "lead": names(r["lead"]),
+                 "milestone": milestone(r["task"], r["milestone"]), "due": day(r["due"]), "days": r[days_key], "lead": names(r["lead"]),
                  "status": status_label(r["status"], vi) + (f" ({r['units_done']}/{r['units']})" if r["units"] > 1
                                                             else ""),
                  "note": r["reason"]} for r in items]
@@ -112,7 +118,7 @@ def _context(data: dict, lang: str) -> dict:
         "upcoming": rows(data["upcoming"], "days_left"),
         "upcoming_title": words["upcoming"].format(days=data["ahead_days"]),
         "recent_title": words["recent"].format(days=data["recent_days"]),
-        "recent": [{"on": day(e["on"]), "task": e["task"], "milestone": e["milestone"],
+        "recent": [{"on": day(e["on"]), "task": e["task"], "milestone": milestone(e["task"], e["milestone"]),
                     "agency": agencies.get(e["agency"], {}).get("name" if vi else "name_en", e["agency"]),
                     "status": status_label(e["status"], vi)
                     + ("" if e["percent"] is None or e["status"] == "done" else f" {e['percent']}%"),
@@ -155,7 +161,7 @@ def as_markdown(data: dict, lang: str) -> str:
     table([{"label": cat["label"], "count": cat["count"]} for cat in c["categories"]]
           + [{"label": w["ongoing_tasks"], "count": c["counts"]["ongoing"]},
              {"label": w["share"], "count": f"{c['share']} ({c['share_of']})"}],
-          [("label", w["categories"]), ("count", "")], "")
+          [("label", w["categories"]), ("count", "#")], "")
     out.write(f"## {w['timeline']}\n\n")
     grid_columns = [w["task"], w["title"], w["lead"], *c["quarters"]] + ([w["waiting"]] if c["any_waiting"] else [])
     table([dict(enumerate(row["cells"])) for row in c["timeline_rows"]], list(enumerate(grid_columns)), "")

@@ -160,6 +160,8 @@ def report_data(conn: sqlite3.Connection, as_of: date, plan_id: str) -> dict:
     meta = json.loads(plan[7] or "{}")
     names = {code: {"name": name, "name_en": name_en or name} for code, name, name_en in conn.execute(
         "SELECT code, name, name_en FROM agencies WHERE plan_id = ?", (plan_id,))}
+    labels_vi = {(task, label): label_vi for task, label, label_vi in conn.execute(
+        "SELECT task_id, label, label_vi FROM milestones WHERE plan_id = ? AND label_vi IS NOT NULL", (plan_id,))}
     counts = reports.standing_counts(conn, as_of, plan_id)
     dated = sum(counts[key] for key in ("done-on-time", "done-late", "within-deadline", "overdue"))
     done = counts["done-on-time"] + counts["done-late"]
@@ -173,6 +175,7 @@ def report_data(conn: sqlite3.Connection, as_of: date, plan_id: str) -> dict:
                  "signer_title": meta.get("signer_title", ""), "signer_title_en": meta.get("signer_title_en", "")},
         "as_of": as_of.isoformat(),
         "agencies": names,
+        "labels_vi": labels_vi,
         "counts": counts,
         "milestones": dated,
         "done": done,

@@ -212,3 +212,20 @@ def test_machine_formats_import_neither_rich_nor_jinja2(progressed, command):
     assert probe.returncode == 0, probe.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in probe.stderr.splitlines() if "|" in line}
     assert not {name for name in imported if name.split(".")[0] in ("jinja2", "rich")}
+
+
+def test_a_milestone_waiting_for_its_event_has_no_quarter(cli, loaded):
+    import sqlite3
+
+    # No plan file writes such a deadline yet; the schema holds it ("sau khi có hướng dẫn").
+
+    with sqlite3.connect(loaded) as conn:
+        conn.execute("INSERT INTO milestones (plan_id, task_id, label, label_vi, due, after_event, after_days, seq) "
+                     "VALUES ('nd-55-2013', '5', 'guidance', NULL, NULL, 'hướng dẫn của Bộ Nội vụ', 30, 9)")
+    row = next(r for r in cli.json("timeline", "--as-of", AS_OF) if r["milestone"] == "guidance")
+    assert (row["due"], row["quarter"], row["standing"]) == (None, None, "pending")
+    out = cli("timeline", "--as-of", AS_OF).stdout
+    assert "Waiting" in out and "○ 1" in _line(out, "5") and "○ waiting for its event" in out
+    snv = next(r for r in cli.json("scorecard", "--as-of", AS_OF) if r["agency"] == "snv")
+    assert snv["total"] == sum(snv[k] for k in ("done_on_time", "done_late", "within_deadline", "overdue",
+                                                "ongoing")) + 1
