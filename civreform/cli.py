@@ -812,6 +812,8 @@ def report(
 
     if fmt == ReportFormat.html and output is None:
         raise fail("an HTML report needs a file: -o report.html (or --format markdown for stdout)", 2)
+    if output is not None and not (output.parent or Path(".")).is_dir():
+        raise fail(f"{output.parent}: no such folder; the report was not written", 3)
     database = open_db()
     plan_id = views.one_plan(database.conn, plan_filter(database.conn))
     data = views.report_data(database.conn, as_of_date(as_of), plan_id)

@@ -190,6 +190,11 @@ def test_report_html_needs_a_file(cli, loaded):
     assert "an HTML report needs a file" in result.stderr and result.stdout == ""
 
 
+def test_report_into_a_missing_folder_names_it(cli, loaded, tmp_path):
+    result = cli("report", "-o", tmp_path / "missing" / "r.html", expect=3)
+    assert result.stderr == f"civreform: {tmp_path / 'missing'}: no such folder; the report was not written\n"
+
+
 def test_report_asks_for_a_plan_when_several_are_loaded(cli, loaded, tmp_path):
     from tests.conftest import copy_plan
 
