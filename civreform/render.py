@@ -427,8 +427,6 @@ STANDING_LABELS_EN = {
 }
 # A colour only where the mark already differs: overdue red, done green, done late yellow.
 STANDING_STYLES = {"overdue": "red", "done-late": "yellow", "done-on-time": "green"}
-# A cell holding several milestones takes the colour of the worst of them.
-_WORST_FIRST = ("overdue", "done-late", "within-deadline", "pending", "done-on-time")
 _ROMAN = ("I", "II", "III", "IV")
 AS_OF_MARK = "▼"
 
@@ -445,7 +443,11 @@ def quarter_label(key: str, vi: bool) -> str:
 
 
 def worst_standing(standings: list[str]) -> str:
-    return next((name for name in _WORST_FIRST if name in standings), standings[0])
+    """The standing a quarter's cell shows (in colour) for its milestones: the one a task
+    takes from its milestones (reports.TASK_STANDING_ORDER)."""
+    from civreform.reports import TASK_STANDING_ORDER
+
+    return next(name for name in TASK_STANDING_ORDER if name in standings)
 
 
 def timeline_grid(data: dict, vi: bool, two_lines: bool = False
@@ -463,7 +465,7 @@ def timeline_grid(data: dict, vi: bool, two_lines: bool = False
     cells, standings = [], []
     for task in data["tasks"]:
         title = task["title"] if vi else task["title_en"] or task["title"]
-        row = [task["task"], visible(title), ", ".join(task["lead"])]
+        row = [visible(task["task"]), visible(title), visible(", ".join(task["lead"]))]
         kinds: list[str | None] = [None, None, None]
         for key, header in zip(quarters, headers):
             if task["ongoing"]:
