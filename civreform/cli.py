@@ -826,6 +826,128 @@ def backup(
     say(f"backed up {database.path} to {path} ({pages} pages)")
 
 
+# ── timeline, scorecard, report ─────────────────────────────────────────────
+
+@app.command()
+@reported
+def timeline(
+    as_of: AsOfOption = None,
+    agency: AgencyOption = None,
+    fmt: FormatOption = Format.table,
+    bom: BomOption = False,
+):
+    """The plan by quarter: one row per task, a mark in each quarter where a milestone
+    falls due, showing how it stands on the as-of date (ongoing tasks run across).
+
+    CSV and JSON carry one row per milestone with its quarter (2013-Q4).
+
+    Example: civreform timeline --as-of 2014-01-01 --lang vi
+    """
+    from civreform import render, views
+
+    database = open_db()
+    plan_id = plan_filter(database.conn)
+    scope = agency_scope(database.conn, agency, plan_id)
+    when = as_of_date(as_of)
+    data = views.timeline(database.conn, when, plan_id=plan_id, scope=scope)
+    if fmt in (Format.csv, Format.json):
+        render.write_rows(data["milestones"], fmt.value, columns=views.TIMELINE_COLUMNS, table_columns=[], bom=bom)
+        return
+    title = (words(f"Timeline as of {when.isoformat()}", f"Tiến độ theo quý tính đến ngày {render.vi_date(when.isoformat())}")
+             + (f" — {scope.name}" if scope else ""))
+    render.write_timeline(data, fmt.value, _settings().lang == "vi", title,
+                          empty=words("no tasks match", "không có nhiệm vụ nào phù hợp"))
+
+
+@app.command()
+@reported
+def scorecard(
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+    bom: BomOption = False,
+):
+    """Agencies by how they stand: milestones done on time, done late, within
+    deadline, overdue and ongoing, and the on-time rate, worst first.
+
+    A department or district counts its own reports on tasks every department or
+    district carries out. on_time_rate = done on time / (done on time + done late +
+    overdue), empty while nothing is due.
+
+    Example: civreform scorecard --as-of 2014-12-31 --format csv
+    """
+    from civreform import render, views
+
+    database = open_db()
+    when = as_of_date(as_of)
+    rows = views.scorecard(database.conn, when, plan_id=plan_filter(database.conn))
+    vi = _settings().lang == "vi"
+
+    def shown(rows):
+        for row in rows:
+            rate = row["on_time_rate"]
+            yield {**row, "_name": row["name"] if vi else row["name_en"] or row["name"],
+                   "_rate": "" if rate is None else f"{rate * 100:.0f}%"}
+
+    render.write_rows(rows, fmt.value, display=shown, bom=bom, columns=views.SCORECARD_COLUMNS,
+                      table_columns=headers(
+                          ("agency", "Code", "Mã"), ("_name", "Agency", "Cơ quan"),
+                          ("done_on_time", "On time", "Đúng hạn"), ("done_late", "Late", "Quá hạn (đã xong)"),
+                          ("within_deadline", "Within", "Trong hạn"), ("overdue", "Overdue", "Quá hạn"),
+                          ("ongoing", "Ongoing", "Thường xuyên"), ("total", "Total", "Tổng"),
+                          ("_rate", "On-time rate", "Tỷ lệ đúng hạn")),
+                      title=words(f"Agencies as of {when.isoformat()}, worst first",
+                                  f"Kết quả theo cơ quan tính đến ngày {render.vi_date(when.isoformat())}"),
+                      empty=words("no agency owes anything", "không có cơ quan nào"))
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    markdown = "markdown"
+
+
+@app.command()
+@reported
+def report(
+    as_of: AsOfOption = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file (HTML needs one).")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="html (default) or markdown (for e-mail).")] = ReportFormat.html,
+):
+    """The report to hand up: the plan, the counts in the four categories, the quarter
+    timeline, the agency scorecard, what is overdue and why, what falls due in the
+    next 90 days and the progress recorded in the last 30 days.
+
+    HTML is one self-contained file (no network, prints on A4 landscape); Markdown
+    goes to stdout unless -o names a file.
+
+    Example: civreform --lang vi report --as-of 2014-12-31 -o bao_cao.html
+    """
+    from datetime import datetime
+
+    from civreform import report_html, views
+
+    if fmt == ReportFormat.html and output is None:
+        raise fail("an HTML report needs a file: -o report.html (or --format markdown for stdout)", 2)
+    if output is not None and not (output.parent or Path(".")).is_dir():
+        raise fail(f"{output.parent}: no such folder; the report was not written", 3)
+    database = open_db()
+    plan_id = views.one_plan(database.conn, plan_filter(database.conn))
+    data = views.report_data(database.conn, as_of_date(as_of), plan_id)
+    data["made"] = {"at": datetime.now().replace(microsecond=0).isoformat(sep=" "), "db": str(database.path)}
+    lang = _settings().lang
+    text = report_html.as_html(data, lang) if fmt == ReportFormat.html else report_html.as_markdown(data, lang)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    import tempfile
+
+    # Write beside the target and rename, so a failure never leaves half a file.
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=output.parent or ".",
+                                     delete=False, suffix=".tmp") as handle:
+        handle.write(text)
+    os.replace(handle.name, output)
+    print(f"wrote the report to {output}", file=sys.stderr)
+
+
 # ── progress bars ───────────────────────────────────────────────────────────
 
 class progress_bar:

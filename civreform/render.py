@@ -266,7 +266,8 @@ def print_table(console, headers: list[str], cells: list[list[str]], *, long_tex
     from column_widths, no outer edge, one space between columns, a rule under each
     header as wide as its column (which shows where "Days late" ends and "Lead"
     begins), and no cell padding (Rich wraps every padded cell in a Padding of its
-    own). `fixed` columns (dates) never wrap."""
+    own). `fixed` columns (dates) never wrap. `styles`: a Rich style (a colour) for each
+    cell or None, as `cells` are laid out; a terminal shows it, a pipe or NO_COLOR not."""
     from rich import box
     from rich.cells import cell_len
     from rich.table import Table
@@ -531,3 +532,137 @@ def write_task_markdown(detail: dict, when, vi: bool, out: IO[str]) -> None:
         write_markdown(rows, [("milestone", say("Milestone", "Mốc")), ("agency", say("Agency", "Cơ quan")),
                               ("_status", say("Status", "Tình trạng")), ("done_on", say("Done on", "Ngày hoàn thành")),
                               ("_standing", say("Standing", "Kết quả"))], out)
+
+
+# ── timeline ────────────────────────────────────────────────────────────────
+
+# Standings as English tables and the report say them (machine formats keep the codes).
+STANDING_LABELS_EN = {
+    "done-on-time": "done on time",
+    "done-late": "done late",
+    "within-deadline": "within deadline",
+    "overdue": "overdue",
+    "ongoing": "ongoing (no due date)",
+    "pending": "waiting for its event",
+}
+_ROMAN = ("I", "II", "III", "IV")
+AS_OF_MARK = "▼"
+
+
+def standing_words(value: str, vi: bool) -> str:
+    """A standing in words: the Vietnamese report category or plain English."""
+    return (STANDING_LABELS_VI if vi else STANDING_LABELS_EN).get(value, value)
+
+
+def quarter_label(key: str, vi: bool) -> str:
+    """2013-Q4 as people write it: Q4/2013, or Quý IV/2013."""
+    year, number = key.split("-Q")
+    return f"Quý {_ROMAN[int(number) - 1]}/{year}" if vi else f"Q{number}/{year}"
+
+
+def worst_standing(standings: list[str]) -> str:
+    """The standing a quarter's cell shows (in colour) for its milestones: the one a task
+    takes from its milestones (reports.TASK_STANDING_ORDER)."""
+    from civreform.reports import TASK_STANDING_ORDER
+
+    return next(name for name in TASK_STANDING_ORDER if name in standings)
+
+
+def timeline_grid(data: dict, vi: bool, two_lines: bool = False
+                  ) -> tuple[list[str], list[list[str]], list[list[str | None]]]:
+    """The timeline as a grid for people: quarter headers (the as-of quarter marked;
+    two_lines: the year under the quarter, for a narrow terminal), and for each task
+    its id, title, lead and one cell per quarter holding the marks of the milestones
+    due then (an ongoing task: a bar of its mark across every quarter), then the
+    number of milestones waiting for their event, with each cell's standing for
+    colouring (None for no colour)."""
+    quarters = data["quarters"]
+    headers = [(AS_OF_MARK if key == data["as_of_quarter"] else "") + quarter_label(key, vi) for key in quarters]
+    if two_lines:
+        headers = [header.replace("/", "\n") for header in headers]
+    cells, standings = [], []
+    for task in data["tasks"]:
+        title = task["title"] if vi else task["title_en"] or task["title"]
+        row = [visible(task["task"]), visible(title), visible(", ".join(task["lead"]))]
+        kinds: list[str | None] = [None, None, None]
+        for key, header in zip(quarters, headers):
+            if task["ongoing"]:
+                row.append(GRID_MARKS["ongoing"] * max(map(len, header.split("\n"))))
+                kinds.append("ongoing")
+                continue
+            marks = task["cells"].get(key, [])
+            row.append(" ".join(GRID_MARKS[name] for name in marks))
+            kinds.append(worst_standing(marks) if marks else None)
+        row.append(f"{GRID_MARKS['pending']} {task['pending']}" if task["pending"] else "")
+        kinds.append("pending" if task["pending"] else None)
+        cells.append(row)
+        standings.append(kinds)
+    return headers, cells, standings
+
+
+def timeline_legend(data: dict, vi: bool) -> str:
+    """The marks in words, and the as-of quarter's marker."""
+    parts = [f"{mark} {standing_words(name, vi)}" for name, mark in GRID_MARKS.items()]
+    when = data["as_of"]
+    if data["as_of_quarter"]:
+        parts.append(f"{AS_OF_MARK} " + (f"quý chứa ngày {vi_date(when)}" if vi else f"the quarter of {when}"))
+    return "  ".join(parts)
+
+
+def vi_date(iso: str | None) -> str:
+    """2013-12-31 as Vietnamese writes it: 31/12/2013."""
+    if not iso:
+        return ""
+    year, month, day = iso[:10].split("-")
+    return f"{day}/{month}/{year}"
+
+
+def write_timeline(data: dict, fmt: str, vi: bool, title: str, empty: str) -> None:
+    """The timeline on a terminal (colour where it is one) or as Markdown, with its legend."""
+    console = None
+    fits = True
+    if fmt != "markdown":
+        console = make_console()
+        fits = _timeline_fits(timeline_grid(data, vi), console.width)
+    headers, cells, standings = timeline_grid(data, vi, two_lines=not fits)
+    first = [("ID", "TT"), ("Title", "Nhiệm vụ"), ("Lead", "Chủ trì")]
+    names = [vi_word if vi else word for word, vi_word in first] + headers + ["Chờ" if vi else "Waiting"]
+    # Optional columns: "waiting" when some task waits; the title only where it can be read.
+    show_title = fmt == "markdown" or _timeline_fits((headers, cells, standings), console.width)
+    keep = [i for i in range(len(names)) if (i < len(names) - 1 or any(row[-1] for row in cells))
+            and (i != 1 or show_title)]
+    names = [names[i] for i in keep]
+    cells = [[row[i] for i in keep] for row in cells]
+    styles = [[STANDING_STYLES.get(kinds[i]) for i in keep] for kinds in standings]
+    legend = timeline_legend(data, vi)
+    if fmt == "markdown":
+        out = sys.stdout
+        out.write(f"**{title}**\n\n")
+        write_markdown(({str(i): text for i, text in enumerate(row)} for row in cells),
+                       [(str(i), name) for i, name in enumerate(names)], out)
+        out.write(f"\n{legend}\n")
+        return
+    from rich.text import Text
+
+    if not cells:
+        console.print(Text(empty))
+        return
+    print_table(console, names, cells, title=title, styles=styles,
+                long_text=[i == 1 for i in keep], fixed=[i != 1 for i in keep])
+    console.print(Text(legend))
+
+
+# The title is worth a column when it has at least this many cells.
+TIMELINE_TITLE_MIN = 16
+
+
+def _timeline_fits(grid, width: int) -> bool:
+    """Whether the grid's ids, leads (broken at words) and quarter columns leave a
+    title column of TIMELINE_TITLE_MIN cells in `width`."""
+    headers, cells, _standings = grid
+    if not cells:
+        return True
+    widest = [max(len(line) for text in column for line in text.split("\n")) for column in zip(*cells)]
+    lead = max(len(word) for row in cells for word in row[2].split() or [""])
+    quarters = sum(max(widest[3 + i], *map(len, header.split("\n"))) + 1 for i, header in enumerate(headers))
+    return widest[0] + 1 + lead + 1 + quarters + widest[-1] + TIMELINE_TITLE_MIN <= width

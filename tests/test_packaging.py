@@ -23,6 +23,7 @@ def test_wheel_ships_and_finds_the_bundled_plan(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "civreform/data/plan_55_2013.yaml" in names
     assert "civreform/data/source/plan_55_KH-UBND_2013.vi.txt" in names
+    assert "civreform/templates/report.html.j2" in names  # `civreform report` reads it from the package
     target = tmp_path / "site"
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                                 str(wheel)], capture_output=True, text=True, timeout=600)

@@ -4,7 +4,6 @@ notice naming it. Text columns wrap."""
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
