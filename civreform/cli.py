@@ -18,8 +18,53 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh and fish
 )
+
+
+# ── Shell completion: values from the database, read-only (never creating it) ──
+
+def _completions(sql: str, incomplete: str) -> list[tuple[str, str]]:
+    """(value, description) rows of `sql` whose value starts with what was typed; nothing
+    when there is no database or it cannot be read (completion must never fail loudly)."""
+    from civreform.db import open_database, resolve_db_path
+    from civreform.errors import CivreformError
+
+    try:
+        path, _default = resolve_db_path(os.environ.get("CIVREFORM_DB"))
+        database = open_database(path, create=False)
+    except (CivreformError, OSError, ValueError):
+        return []
+    try:
+        return [(value, description or "") for value, description in database.conn.execute(sql, (incomplete,))]
+    except Exception:  # noqa: BLE001 (a damaged database: no suggestions)
+        return []
+    finally:
+        database.close()
+
+
+def complete_task(incomplete: str) -> list[tuple[str, str]]:
+    return _completions("SELECT DISTINCT task_id, title_en FROM tasks WHERE task_id LIKE ? || '%' ORDER BY plan_id, seq",
+                        incomplete)
+
+
+def complete_agency(incomplete: str) -> list[tuple[str, str]]:
+    return _completions("SELECT DISTINCT code, name FROM agencies WHERE code LIKE ? || '%' ORDER BY code", incomplete)
+
+
+def complete_plan(incomplete: str) -> list[tuple[str, str]]:
+    return _completions("SELECT plan_id, number FROM plans WHERE plan_id LIKE ? || '%' ORDER BY plan_id", incomplete)
+
+
+def complete_milestone(incomplete: str) -> list[tuple[str, str]]:
+    return _completions("SELECT DISTINCT label, NULL FROM milestones WHERE label LIKE ? || '%' ORDER BY label",
+                        incomplete)
+
+
+def complete_status(incomplete: str) -> list[str]:
+    from civreform.progress import STATUSES
+
+    return [status for status in STATUSES if status.startswith(incomplete)]
 
 
 class Format(str, Enum):
@@ -61,7 +106,8 @@ AsOfOption = Annotated[Optional[str], typer.Option(
     "--as-of", envvar="CIVREFORM_AS_OF", show_envvar=True,
     help="Report the plan as it stood on this day: 2014-03-31, 31/03/2014 or today (the default).")]
 AgencyOption = Annotated[Optional[str], typer.Option(
-    "--agency", "-a", help="Agency code or any part of its name, with or without diacritics (\"hai hau\").")]
+    "--agency", "-a", autocompletion=complete_agency,
+    help="Agency code or any part of its name, with or without diacritics (\"hai hau\").")]
 BomOption = Annotated[bool, typer.Option("--bom", help="Start CSV with a UTF-8 byte-order mark (for Excel).")]
 
 
@@ -111,7 +157,7 @@ def _db_name() -> str:
 GLOBAL_HERE = {
     "db_here": Annotated[Optional[str], typer.Option("--db", help="The SQLite file (as before the command).")],
     "lang_here": Annotated[Optional[Lang], typer.Option("--lang", help="en or vi (as before the command).")],
-    "plan_here": Annotated[Optional[str], typer.Option("--plan", help="Only this plan (as before the command).")],
+    "plan_here": Annotated[Optional[str], typer.Option("--plan", autocompletion=complete_plan, help="Only this plan (as before the command).")],
 }
 
 
@@ -232,7 +278,7 @@ def main_options(
         "--lang", envvar="CIVREFORM_LANG", show_envvar=True,
         help="Language of what tables and messages say: en or vi. CSV/JSON keep English keys.")] = Lang.en,
     plan: Annotated[Optional[str], typer.Option(
-        "--plan", envvar="CIVREFORM_PLAN", help="Only this plan (its id or number), when several are loaded.")] = None,
+        "--plan", envvar="CIVREFORM_PLAN", autocompletion=complete_plan, help="Only this plan (its id or number), when several are loaded.")] = None,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                           help="Print the version and exit.")] = False,
 ):
@@ -424,7 +470,7 @@ def tasks(
 @app.command()
 @reported
 def show(
-    task_id: Annotated[str, typer.Argument(metavar="ID", help="Task id, e.g. 13 or IV.2-plan.")],
+    task_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_task, help="Task id, e.g. 13 or IV.2-plan.")],
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
     bom: BomOption = False,
@@ -532,13 +578,13 @@ def upcoming(
 @app.command()
 @reported
 def record(
-    task_id: Annotated[str, typer.Argument(metavar="ID", help="Task id, e.g. 21 or IV.2-plan.")],
-    status: Annotated[str, typer.Option("--status", "-s", help="not-started, in-progress, done or blocked.")],
+    task_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_task, help="Task id, e.g. 21 or IV.2-plan.")],
+    status: Annotated[str, typer.Option("--status", "-s", autocompletion=complete_status, help="not-started, in-progress, done or blocked.")],
     percent: Annotated[Optional[int], typer.Option("--percent", "-p", help="0 to 100 (done means 100).")] = None,
     on: Annotated[Optional[str], typer.Option("--on", help="When it happened (default today).")] = None,
     note: Annotated[str, typer.Option("--note", help="Free text.")] = "",
     evidence: Annotated[str, typer.Option("--evidence", help="The document that proves it, e.g. \"Quyết định 1234/QĐ-UBND ngày 20/12/2013\".")] = "",
-    milestone: Annotated[Optional[str], typer.Option("--milestone", "-m", help="Milestone label or due year (default: the earliest not yet done).")] = None,
+    milestone: Annotated[Optional[str], typer.Option("--milestone", "-m", autocompletion=complete_milestone, help="Milestone label or due year (default: the earliest not yet done).")] = None,
     agency: AgencyOption = None,
     by: Annotated[str, typer.Option("--by", help="Who records it.")] = "",
 ):
@@ -597,7 +643,7 @@ def retract(
 @app.command()
 @reported
 def trigger(
-    task_id: Annotated[str, typer.Argument(metavar="ID", help="A task whose deadline waits for an event.")],
+    task_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_task, help="A task whose deadline waits for an event.")],
     on: Annotated[str, typer.Option("--on", help="The day the event happened: 2014-03-31 or 31/03/2014.")],
     milestone: Annotated[Optional[str], typer.Option("--milestone", "-m", help="When several deadlines wait.")] = None,
     note: Annotated[str, typer.Option("--note", help="Free text, e.g. the document that was issued.")] = "",
@@ -620,7 +666,7 @@ def trigger(
 @app.command()
 @reported
 def history(
-    task_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Only this task.")] = None,
+    task_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", autocompletion=complete_task, help="Only this task.")] = None,
     agency: AgencyOption = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Only events that happened on or after this day.")] = None,
     as_of: AsOfOption = None,
