@@ -304,8 +304,7 @@ def open_db(autoload: bool = True, create: bool = True):
         from civreform.plan import bundled_plan_path, read_plan_file
 
         result = store_plan(database.conn, read_plan_file(bundled_plan_path()))
-        say(f"civreform: no database at {path}; created it and loaded the bundled plan "
-            f"{result.number} ({result.tasks} tasks)", err=True)
+        say(words("created", path=path, number=result.number, tasks=result.tasks), err=True)
     return database
 
 
@@ -336,32 +335,62 @@ def label(row: dict, key: str) -> str:
     return row.get(key) or ""
 
 
-def for_table(rows, title_key: str = "title"):
-    """Rows with the language-dependent display fields the tables show."""
-    from civreform.render import standing_label, status_label
+DATE_COLUMNS = ("due", "next_due", "on", "last_update", "issued", "period_start", "period_end")
 
-    vi = _settings().lang == "vi"
+
+def for_table(rows, title_key: str = "title", names: dict | None = None):
+    """Rows with the language-dependent display fields the tables show: titles,
+    standings, statuses and milestone labels in the chosen language; in Vietnamese,
+    dates as 31/12/2013 and lead agencies by name (`names`: {(plan, code): name})."""
+    from civreform import words as catalogue
+
+    lang = _settings().lang
     for row in rows:
         shown = dict(row)
         shown["_title"] = label(row, title_key)
-        shown["_standing"] = standing_label(row.get("standing"), vi)
-        shown["_status"] = status_label(row.get("status"), vi)
+        shown["_standing"] = catalogue.standing(row.get("standing"), lang)
+        shown["_status"] = catalogue.status(row.get("status"), lang)
         percent = row.get("percent")
         shown["_percent"] = "" if percent is None else f"{percent}%"
         if row.get("units") and row["units"] > 1:
             shown["_status"] += f" ({row['units_done']}/{row['units']})"
+        if "milestone" in row:
+            shown["milestone"] = catalogue.milestone(row["milestone"], lang, row.get("label_vi"))
+        if lang == "vi":
+            for key in DATE_COLUMNS:
+                if isinstance(row.get(key), str):
+                    shown[key] = catalogue.day(row[key], lang)
+            if names and isinstance(row.get("lead"), list):
+                shown["lead"] = "; ".join(names.get((row.get("plan"), code), code) for code in row["lead"])
         yield shown
 
 
-def words(english: str, vietnamese: str) -> str:
-    """A table's title or its empty message, in the chosen language."""
-    return vietnamese if _settings().lang == "vi" else english
+def words(key: str, **values) -> str:
+    """A phrase of the catalogue (words.py) in the chosen language; a `date` value is
+    written as the language writes dates."""
+    from civreform import words as catalogue
+
+    lang = _settings().lang
+    if "date" in values:
+        values["date"] = catalogue.day(values["date"], lang)
+    return catalogue.phrase(key, lang, **values)
 
 
-def headers(*pairs: tuple[str, str, str]) -> list[tuple[str, str]]:
-    """(key, English header, Vietnamese header) -> (key, header in the chosen language)."""
-    vi = _settings().lang == "vi"
-    return [(key, vi_header if vi else en_header) for key, en_header, vi_header in pairs]
+def headers(*keys: str | tuple[str, str]) -> list[tuple[str, str]]:
+    """Table columns: each a row key (its header from the catalogue's COLUMNS), or
+    (row key, catalogue key) where the header is another column's."""
+    from civreform import words as catalogue
+
+    lang = _settings().lang
+    pairs = [key if isinstance(key, tuple) else (key, key) for key in keys]
+    return [(key, catalogue.column(name, lang)) for key, name in pairs]
+
+
+def lead_names(conn) -> dict | None:
+    """{(plan, code): name} for tables in Vietnamese, which show agencies by name."""
+    if _settings().lang != "vi":
+        return None
+    return {(plan, code): name for plan, code, name in conn.execute("SELECT plan_id, code, name FROM agencies")}
 
 
 # ── load, plans, agencies ───────────────────────────────────────────────────
@@ -386,12 +415,11 @@ def load(
     database = open_db(autoload=False)
     with progress_bar("loading tasks") as advance:
         result = store_plan(database.conn, plan, progress=advance)
-    verb = "updated" if result.replaced else "loaded"
-    say(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
-        f"{result.agencies} agencies; {result.events_kept} progress events kept")
+    say(words("load.done", verb=words("load.updated" if result.replaced else "load.loaded"), plan=result.plan_id,
+              number=result.number, tasks=result.tasks, milestones=result.milestones, agencies=result.agencies,
+              events=result.events_kept))
     if result.orphaned_events:
-        say(f"civreform: {result.orphaned_events} progress event(s) belong to tasks or milestones no longer in "
-            f"the plan; they are kept (see `civreform check`)", err=True)
+        say(words("load.orphans", count=result.orphaned_events), err=True)
 
 
 @app.command()
@@ -405,8 +433,8 @@ def plans(fmt: FormatOption = Format.table, bom: BomOption = False):
     columns = ["plan", "number", "issued", "title", "title_en", "period_start", "period_end", "tasks",
                "milestones", "events", "loaded_at"]
     render.write_rows(rows, fmt.value, display=for_table, columns=columns, table_columns=headers(
-        ("plan", "Plan", "Kế hoạch"), ("number", "Number", "Số"), ("issued", "Issued", "Ngày ban hành"),
-        ("_title", "Title", "Tên"), ("tasks", "Tasks", "Nhiệm vụ"), ("events", "Events", "Số báo cáo")), bom=bom)
+        "plan", "number", "issued", ("_title", "plan_title"), "tasks", "events"), bom=bom,
+        empty=words("plans.empty"))
 
 
 @app.command()
@@ -417,13 +445,19 @@ def agencies(fmt: FormatOption = Format.table, bom: BomOption = False):
 
     database = open_db()
     rows = reports.list_agencies(database.conn, plan_filter(database.conn))
-    vi = _settings().lang == "vi"
-    shown = ({**row, "_name": row["name"] if vi else (row["name_en"] or row["name"])} for row in rows)
+    from civreform import words as catalogue
+
+    lang = _settings().lang
+
+    def shown(rows):
+        for row in rows:
+            yield {**row, "_name": row["name"] if lang == "vi" else (row["name_en"] or row["name"]),
+                   "_kind": catalogue.kind(row["kind"], lang)}
+
     columns = ["plan", "code", "name", "name_en", "kind", "lead_tasks", "support_tasks", "members", "groups", "note"]
-    render.write_rows(shown, fmt.value, columns=columns, table_columns=headers(
-        ("code", "Code", "Mã"), ("_name", "Agency", "Cơ quan"), ("kind", "Kind", "Loại"),
-        ("lead_tasks", "Leads", "Chủ trì"), ("support_tasks", "Supports", "Phối hợp"),
-        ("members", "Members", "Thành viên")), bom=bom)
+    render.write_rows(rows, fmt.value, columns=columns, display=shown, table_columns=headers(
+        "code", ("_name", "agency"), ("_kind", "kind"), "lead_tasks", "support_tasks", "members"), bom=bom,
+        empty=words("agencies.empty"))
 
 
 # ── tasks, show ─────────────────────────────────────────────────────────────
@@ -454,17 +488,16 @@ def tasks(
     when = as_of_date(as_of)
     rows = reports.list_tasks(database.conn, when, plan_id=plan_id, scope=scope, role=role.value,
                               standing=standing.value if standing else None)
-    table_columns = [("task", "ID", "TT"), ("_title", "Title", "Nhiệm vụ"), ("lead", "Lead", "Chủ trì")]
-    if scope is not None:
-        table_columns.append(("via", "Via group", "Thuộc nhóm"))
-    table_columns += [("next_due", "Next due", "Thời hạn"), ("_status", "Status", "Tình trạng"),
-                      ("_percent", "%", "%"), ("_standing", "Standing", "Đánh giá")]
-    role_words = {"lead": "chủ trì", "support": "phối hợp", "any": "chủ trì hoặc phối hợp"}
-    title = (words(f"Tasks as of {when.isoformat()}", f"Nhiệm vụ tính đến ngày {when.isoformat()}")
-             + (f" — {scope.name} ({words(role.value, role_words[role.value])})" if scope else ""))
-    render.write_rows(rows, fmt.value, display=for_table, columns=reports.TASK_COLUMNS,
-                      table_columns=headers(*table_columns), title=title, bom=bom,
-                      empty=words("no tasks match", "không có nhiệm vụ nào phù hợp"))
+    from civreform import words as catalogue
+
+    table_columns = ["task", "_title", "lead", *(["via"] if scope is not None else []), "next_due", "_status",
+                     "_percent", "_standing"]
+    title = (words("tasks.title", date=when.isoformat())
+             + (f" — {scope.name} ({catalogue.role(role.value, _settings().lang)})" if scope else ""))
+    names = lead_names(database.conn)
+    render.write_rows(rows, fmt.value, display=lambda rows: for_table(rows, names=names),
+                      columns=reports.TASK_COLUMNS, table_columns=headers(*table_columns), title=title, bom=bom,
+                      empty=words("tasks.empty"))
 
 
 @app.command()
@@ -502,7 +535,7 @@ def show(
 
 # ── overdue, upcoming ───────────────────────────────────────────────────────
 
-MILESTONE_TABLE = (("task", "Task", "TT"), ("milestone", "Milestone", "Mốc"), ("due", "Due", "Hạn"))
+MILESTONE_TABLE = ("task", "milestone", "due")
 
 
 @app.command()
@@ -528,15 +561,13 @@ def overdue(
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
     rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
-    title = (words(f"Overdue as of {when.isoformat()}", f"Quá hạn tính đến ngày {when.isoformat()}")
-             + (f" — {scope.name}" if scope else ""))
-    count = render.write_rows(rows, fmt.value, display=for_table, columns=reports.OVERDUE_COLUMNS, bom=bom,
-                              table_columns=headers(*MILESTONE_TABLE, ("days_overdue", "Days late", "Quá (ngày)"),
-                                                    ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
-                                                    ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ"),
-                                                    ("reason", "Reason", "Lý do")),
-                              title=title, empty=words(f"nothing overdue as of {when.isoformat()}",
-                                                       f"không có mốc nào quá hạn tính đến ngày {when.isoformat()}"))
+    title = words("overdue.title", date=when.isoformat()) + (f" — {scope.name}" if scope else "")
+    names = lead_names(database.conn)
+    count = render.write_rows(rows, fmt.value, display=lambda rows: for_table(rows, names=names),
+                              columns=reports.OVERDUE_COLUMNS, bom=bom,
+                              table_columns=headers(*MILESTONE_TABLE, "days_overdue", "lead", "_status", "_percent",
+                                                    "_title", "reason"),
+                              title=title, empty=words("overdue.empty", date=when.isoformat()))
     if fail_on_overdue and count:
         raise typer.Exit(1)
 
@@ -562,15 +593,13 @@ def upcoming(
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
     rows = reports.upcoming(database.conn, when, days, plan_id=plan_id, scope=scope)
-    title = (words(f"Due from {when.isoformat()} through the next {days} days",
-                   f"Đến hạn trong {days} ngày kể từ ngày {when.isoformat()}") + (f" — {scope.name}" if scope else ""))
-    render.write_rows(rows, fmt.value, display=for_table, columns=reports.UPCOMING_COLUMNS, bom=bom,
-                      table_columns=headers(*MILESTONE_TABLE, ("days_left", "Days left", "Còn (ngày)"),
-                                            ("lead", "Lead", "Chủ trì"), ("_status", "Status", "Tình trạng"),
-                                            ("_percent", "%", "%"), ("_title", "Title", "Nhiệm vụ"),
-                                            ("reason", "Reason", "Lý do")),
-                      title=title, empty=words(f"nothing falls due in the {days} days from {when.isoformat()}",
-                                               f"không có mốc nào đến hạn trong {days} ngày kể từ ngày {when.isoformat()}"))
+    title = words("upcoming.title", date=when.isoformat(), days=days) + (f" — {scope.name}" if scope else "")
+    names = lead_names(database.conn)
+    render.write_rows(rows, fmt.value, display=lambda rows: for_table(rows, names=names),
+                      columns=reports.UPCOMING_COLUMNS, bom=bom,
+                      table_columns=headers(*MILESTONE_TABLE, "days_left", "lead", "_status", "_percent", "_title",
+                                            "reason"),
+                      title=title, empty=words("upcoming.empty", date=when.isoformat(), days=days))
 
 
 # ── progress ────────────────────────────────────────────────────────────────
@@ -603,19 +632,28 @@ def record(
 
 def describe_event(result: dict) -> str:
     """One line saying what was recorded and where the milestone stands now."""
-    where = f"task {result['task']}"
+    from civreform import words as catalogue
+
+    lang = _settings().lang
+
+    def standing(value):
+        return catalogue.standing(value, lang)
+
+    where = words("record.task", task=result["task"])
     if result["milestone"]:
-        where += f" milestone {result['milestone']} (due {result['due'] or 'on its event'})"
-    who = f" for {result['agency']}" if result["agency"] else ""
-    percent_text = "" if result["percent"] is None else f" {result['percent']}%"
-    tail = f"standing now: {result['standing']}"
+        due = catalogue.day(result["due"], lang) if result["due"] else words("record.on_event")
+        where += words("record.milestone", milestone=catalogue.milestone(result["milestone"], lang), due=due)
+    who = words("record.for", agency=result["agency"]) if result["agency"] else ""
+    percent = "" if result["percent"] is None else f" {result['percent']}%"
+    tail = words("record.standing", standing=standing(result["standing"]))
     if result.get("role") == "support":
-        tail = (f"kept as support: {result['agency']} supports this task, so the lead's standing is unchanged "
-                f"({result['standing']})")
+        tail = words("record.support", agency=result["agency"], standing=standing(result["standing"]))
     elif "agency_standing" in result:
-        tail = (f"{result['agency']}: {result['agency_standing']}; milestone: {result['standing']} "
-                f"({result['units_done']}/{result['units']} agencies done)")
-    return f"recorded event {result['event']}: {where}{who}: {result['status']}{percent_text} on {result['on']}; {tail}"
+        tail = words("record.member", agency=result["agency"], own=standing(result["agency_standing"]),
+                     standing=standing(result["standing"]), done=result["units_done"], units=result["units"])
+    return words("record.done", event=result["event"], where=where, who=who,
+                 status=catalogue.status(result["status"], lang), percent=percent,
+                 on=catalogue.day(result["on"], lang), tail=tail)
 
 
 @app.command()
@@ -635,9 +673,12 @@ def retract(
     database = open_db()
     result = progress.retract(database.conn, event_id, reason=reason, today=today(),
                               by=by or os.environ.get("USER", ""))
-    where = f"task {result['task']}" + (f" milestone {result['milestone']}" if result["milestone"] else "")
-    tail = f"; standing now: {result['standing']}" if "standing" in result else ""
-    say(f"recorded event {result['event']}: retracts event {result['retracts']} ({where}){tail}")
+    from civreform import words as catalogue
+
+    where = words("record.task", task=result["task"]) + (f" {result['milestone']}" if result["milestone"] else "")
+    tail = ("; " + words("record.standing", standing=catalogue.standing(result["standing"], _settings().lang))
+            if "standing" in result else "")
+    say(words("retract.done", event=result["event"], retracts=result["retracts"], where=where, tail=tail))
 
 
 @app.command()
@@ -659,8 +700,8 @@ def trigger(
     database = open_db()
     result = progress.trigger(database.conn, task=task_id, on=on, today=today(), milestone=milestone,
                               plan=_settings().plan, note=note, by=by or os.environ.get("USER", ""))
-    say(f"recorded event {result['event']}: task {result['task']} milestone {result['milestone']}: "
-        f"\"{result['after_event']}\" happened on {result['on']}; now due {result['due']}")
+    say(words("trigger.done", event=result["event"], task=result["task"], milestone=result["milestone"],
+              after=result["after_event"], on=result["on"], due=result["due"]))
 
 
 @app.command()
@@ -692,26 +733,25 @@ def history(
                            since=parse_user_date(since, today()) if since else None,
                            recorded_until=as_of_date(as_of) if as_of else None)
     render.write_rows(rows, fmt.value, columns=reports.HISTORY_COLUMNS, bom=bom, table_columns=headers(
-        ("id", "#", "#"), ("task", "Task", "TT"), ("milestone", "Milestone", "Mốc"), ("agency", "Agency", "Cơ quan"),
-        ("_kind", "Kind", "Loại"), ("status", "Status", "Tình trạng"), ("percent", "%", "%"), ("on", "On", "Ngày"),
-        ("note", "Note", "Ghi chú"), ("evidence", "Evidence", "Văn bản"), ("by", "By", "Người ghi")),
-        display=history_display,
-        title=words("Progress history", "Lịch sử báo cáo tiến độ"),
-        empty=words("no progress recorded", "chưa có báo cáo tiến độ nào"))
+        "id", "task", "milestone", "agency", ("_kind", "event_kind"), ("_status", "status"), "percent", "on", "note",
+        "evidence", "by"), display=history_display, title=words("history.title"), empty=words("history.empty"))
 
 
 def history_display(rows):
-    """What a person reads in history's Kind column: support, a retraction, a retracted event."""
-    vi = _settings().lang == "vi"
-    names = {("progress", "lead"): ("", ""), ("progress", "support"): ("support", "phối hợp"),
-             ("retraction", ""): ("retracts #{}", "thu hồi #{}"), ("trigger", ""): ("event happened", "sự kiện")}
+    """What a person reads in history: its Kind column (support, a retraction, a
+    retracted event), statuses, milestone labels and dates in the chosen language."""
+    from civreform import words as catalogue
+
+    lang = _settings().lang
+    kinds = {("progress", "lead"): None, ("progress", "support"): "history.support",
+             ("retraction", ""): "history.retracts", ("trigger", ""): "history.trigger"}
     for row in rows:
-        english, vietnamese = names[(row["kind"], row["role"])]
-        kind = (vietnamese if vi else english).format(row["retracts"])
+        key = kinds[(row["kind"], row["role"])]
+        kind = words(key, id=row["retracts"]) if key else ""
         if row["retracted_by"]:
-            kind = (kind + " " if kind else "") + (f"retracted by #{row['retracted_by']}" if not vi
-                                                   else f"bị thu hồi bởi #{row['retracted_by']}")
-        yield {**row, "_kind": kind}
+            kind = (kind + " " if kind else "") + words("history.retracted_by", id=row["retracted_by"])
+        yield {**row, "_kind": kind, "_status": catalogue.status(row["status"], lang),
+               "milestone": catalogue.milestone(row["milestone"], lang), "on": catalogue.day(row["on"], lang)}
 
 
 @app.command()
@@ -745,7 +785,7 @@ def template(
     with text_output(target) as handle:
         render.write_csv(rows, progress.TEMPLATE_COLUMNS, handle, bom=bom, header=header)
     if target != STDOUT:
-        say(f"wrote {len(rows)} rows to {target}", err=True)
+        say(words("template.wrote", rows=len(rows), target=target), err=True)
 
 
 @app.command("import")
@@ -770,9 +810,9 @@ def import_(
     with progress_bar("checking rows") as advance:
         result = progress.import_csv(database.conn, path, today=today(), by=by or os.environ.get("USER", ""),
                                      progress=advance, data=data, plan=_settings().plan)
-    say(f"imported {result['recorded']} event(s) from {result['file']}"
-        + (f"; {result['already']} row(s) already recorded" if result["already"] else "")
-        + (f"; {result['skipped']} row(s) with no status skipped" if result["skipped"] else ""))
+    say(words("import.done", recorded=result["recorded"], file=result["file"])
+        + (words("import.already", count=result["already"]) if result["already"] else "")
+        + (words("import.skipped", count=result["skipped"]) if result["skipped"] else ""))
 
 
 # ── search ──────────────────────────────────────────────────────────────────
@@ -794,15 +834,12 @@ def search(
 
     database = open_db()
     rows = searching.search(database.conn, text, plan_filter(database.conn))
-    vi = _settings().lang == "vi"
-    shown = ({**row, "_title": row["title"] if vi else row["title_en"] or row["title"],
-              "_kind": {"task": words("task", "nhiệm vụ"), "event": words("event", "báo cáo")}[row["kind"]],
+    shown = ({**row, "_title": label(row, "title"),
+              "_kind": words(f"search.{row['kind']}"),
               "_ref": row["task"] if row["kind"] == "task" else f"{row['task']} #{row['event']}"} for row in rows)
     render.write_rows(shown, fmt.value, columns=searching.SEARCH_COLUMNS, bom=bom, table_columns=headers(
-        ("_kind", "Kind", "Loại"), ("_ref", "Task", "Nhiệm vụ"), ("_title", "Title", "Tên"),
-        ("snippet", "Where the words are", "Đoạn văn bản")),
-        title=words(f"Search: {text}", f"Tìm kiếm: {text}"),
-        empty=words(f"nothing matches {text!r}", f"không tìm thấy {text!r}"))
+        ("_kind", "found_kind"), ("_ref", "task"), "_title", "snippet"),
+        title=words("search.title", text=text), empty=words("search.empty", text=repr(text)))
 
 
 # ── summary, check, backup ──────────────────────────────────────────────────
@@ -868,8 +905,8 @@ def backup(
     from civreform import maintenance
     database = open_db(create=False)
     with progress_bar("copying the database"):
-        pages = maintenance.backup(database, path)
-    say(f"backed up {database.path} to {path} ({pages} pages)")
+        maintenance.backup(database, path)
+    say(words("backup.done", source=database.path, target=path))
 
 
 # ── timeline, scorecard, report ─────────────────────────────────────────────
@@ -899,10 +936,8 @@ def timeline(
     if fmt in (Format.csv, Format.json):
         render.write_rows(data["milestones"], fmt.value, columns=views.TIMELINE_COLUMNS, table_columns=[], bom=bom)
         return
-    title = (words(f"Timeline as of {when.isoformat()}", f"Tiến độ theo quý tính đến ngày {render.vi_date(when.isoformat())}")
-             + (f" — {scope.name}" if scope else ""))
-    render.write_timeline(data, fmt.value, _settings().lang == "vi", title,
-                          empty=words("no tasks match", "không có nhiệm vụ nào phù hợp"))
+    title = words("timeline.title", date=when.isoformat()) + (f" — {scope.name}" if scope else "")
+    render.write_timeline(data, fmt.value, _settings().lang == "vi", title, empty=words("tasks.empty"))
 
 
 @app.command()
@@ -936,14 +971,9 @@ def scorecard(
 
     render.write_rows(rows, fmt.value, display=shown, bom=bom, columns=views.SCORECARD_COLUMNS,
                       table_columns=headers(
-                          ("agency", "Code", "Mã"), ("_name", "Agency", "Cơ quan"),
-                          ("done_on_time", "On time", "Đúng hạn"), ("done_late", "Late", "Quá hạn (đã xong)"),
-                          ("within_deadline", "Within", "Trong hạn"), ("overdue", "Overdue", "Quá hạn"),
-                          ("ongoing", "Ongoing", "Thường xuyên"), ("total", "Total", "Tổng"),
-                          ("_rate", "On-time rate", "Tỷ lệ đúng hạn")),
-                      title=words(f"Agencies as of {when.isoformat()}, worst first",
-                                  f"Kết quả theo cơ quan tính đến ngày {render.vi_date(when.isoformat())}"),
-                      empty=words("no agency owes anything", "không có cơ quan nào"))
+                          ("agency", "code"), ("_name", "agency"), "done_on_time", "done_late", "within_deadline",
+                          "overdue", "ongoing", "total", ("_rate", "on_time_rate")),
+                      title=words("scorecard.title", date=when.isoformat()), empty=words("scorecard.empty"))
 
 
 class ReportFormat(str, Enum):
@@ -991,7 +1021,7 @@ def report(
                                      delete=False, suffix=".tmp") as handle:
         handle.write(text)
     os.replace(handle.name, output)
-    print(f"wrote the report to {output}", file=sys.stderr)
+    say(words("report.wrote", target=output), err=True)
 
 
 # ── progress bars ───────────────────────────────────────────────────────────

@@ -366,29 +366,41 @@ def write_rows(rows: Iterable[dict], fmt: str, *, columns: list[str], table_colu
 
 
 # The Government Office's words for standings, and the usual words for statuses.
-STANDING_LABELS_VI = {
-    "done-on-time": "đã hoàn thành đúng hạn",
-    "done-late": "đã hoàn thành quá hạn",
-    "within-deadline": "chưa hoàn thành, trong hạn",
-    "overdue": "chưa hoàn thành, quá hạn",
-    "ongoing": "thường xuyên",
-    "pending": "chờ sự kiện khởi đầu",
-}
-STATUS_LABELS_VI = {
-    "not-started": "chưa bắt đầu",
-    "in-progress": "đang thực hiện",
-    "done": "đã hoàn thành",
-    "blocked": "vướng mắc",
-}
+def _column(key: str, vi: bool) -> str:
+    from civreform import words
+
+    return words.column(key, "vi" if vi else "en")
+
+
+def _phrase(key: str, vi: bool, **values) -> str:
+    from civreform import words
+
+    return words.phrase(key, "vi" if vi else "en", **values)
+
+
+def _milestone(label: str, vi: bool, label_vi: str | None = None) -> str:
+    from civreform import words
+
+    return words.milestone(label, "vi" if vi else "en", label_vi)
+
+
+def _day(iso: str | None, vi: bool) -> str:
+    from civreform import words
+
+    return words.day(iso, "vi" if vi else "en")
 
 
 def standing_label(value: str | None, vi: bool) -> str:
     """A standing as tables show it: the code, or the Vietnamese report category."""
-    return STANDING_LABELS_VI.get(value, value) if value and vi else value or ""
+    from civreform import words
+
+    return words.standing(value, "vi" if vi else "en")
 
 
 def status_label(value: str | None, vi: bool) -> str:
-    return STATUS_LABELS_VI.get(value, value) if value and vi else value or ""
+    from civreform import words
+
+    return words.status(value, "vi" if vi else "en")
 
 
 def write_task_detail(detail: dict, when, vi: bool = False) -> None:
@@ -403,9 +415,6 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
     def status(value):
         return status_label(value, vi)
 
-    def say(english: str, vietnamese: str) -> str:
-        return vietnamese if vi else english
-
     console = make_console()
     names = detail["agency_names"]
 
@@ -416,21 +425,21 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
     facts.add_column(style="bold")
     facts.add_column(overflow="fold")
     lines = [
-        (say("Task", "TT"), f"{detail['id']} ({detail['plan']})"),
-        (say("Title", "Nhiệm vụ"), detail["title"] if vi else detail["title_en"] or detail["title"]),
-        (say("Content", "Nội dung"), detail["content"] if vi else detail["content_en"] or detail["content"]),
-        (say("Lead", "Chủ trì"), agency_list(detail["lead"])),
-        (say("Lead (source)", "Chủ trì (văn bản)"), detail["lead_text"]),
-        (say("Support", "Phối hợp"), agency_list(detail["support"])),
-        (say("Support (source)", "Phối hợp (văn bản)"), detail["support_text"]),
-        (say("Deadline (source)", "Thời gian (văn bản)"), detail["time_text"]),
-        (say("Standing", "Đánh giá"), standing(detail["standing"])),
+        (_column("task", vi), f"{detail['id']} ({detail['plan']})"),
+        (_column("title", vi), detail["title"] if vi else detail["title_en"] or detail["title"]),
+        (_phrase("show.content", vi), detail["content"] if vi else detail["content_en"] or detail["content"]),
+        (_column("lead", vi), agency_list(detail["lead"])),
+        (_phrase("show.lead_source", vi), detail["lead_text"]),
+        (_phrase("show.support_agencies", vi), agency_list(detail["support"])),
+        (_phrase("show.support_source", vi), detail["support_text"]),
+        (_phrase("show.deadline_source", vi), detail["time_text"]),
+        (_column("standing", vi), standing(detail["standing"])),
     ]
     if detail.get("note"):
-        lines.append((say("Note", "Ghi chú"), detail["note"]))
+        lines.append((_column("note", vi), detail["note"]))
     if detail.get("target"):
         target = detail["target"]
-        lines.append((say("Target", "Chỉ tiêu"), target.get("text" if vi else "text_en") or target.get("text", "")))
+        lines.append((_phrase("show.target", vi), target.get("text" if vi else "text_en") or target.get("text", "")))
     for key, value in lines:
         facts.add_row(Text(key), Text(visible(value or "")))
     console.print(facts)
@@ -438,17 +447,16 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
         cells = []
         for m in detail["milestones"]:
             units = f" ({m['units_done']}/{m['units']})" if m["units"] > 1 else ""
-            label = m["label"] + (f" — {m['label_vi']}" if m["label_vi"] and vi else "")
+            label = _milestone(m["label"], vi, m["label_vi"])
             cells.append([visible(cell) for cell in (
-                label, m["due"], status(m["status"]) + units, "" if m["percent"] is None else f"{m['percent']}%",
-                m["done_on"] or "", standing(m["standing"]))])
-        print_table(console, [say("Milestone", "Mốc"), say("Due", "Hạn"), say("Status", "Tình trạng"), "%",
-                              say("Done on", "Ngày hoàn thành"), say("Standing", "Đánh giá")], cells,
-                    title=say(f"Milestones as of {when.isoformat()}", f"Các mốc tính đến ngày {when.isoformat()}"),
+                label, _day(m["due"], vi), status(m["status"]) + units, "" if m["percent"] is None else f"{m['percent']}%",
+                _day(m["done_on"], vi), standing(m["standing"]))])
+        print_table(console, [_column("milestone", vi), _column("due", vi), _column("status", vi), "%",
+                              _column("done_on", vi), _column("standing", vi)], cells,
+                    title=_phrase("show.milestones", vi, date=_day(when.isoformat(), vi)),
                     long_text=[False] * 6, fixed=[False, True, False, False, True, False])
     else:
-        console.print(Text(say("Ongoing (no due date); latest status: ",
-                               "Thường xuyên (không có hạn); tình trạng mới nhất: ") + status(detail.get("status"))))
+        console.print(Text(_phrase("show.ongoing", vi) + status(detail.get("status"))))
     if detail["members"]:
         labels = [m["label"] for m in detail["milestones"]]
         by_agency: dict[str, dict] = {}
@@ -457,8 +465,8 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
             entry[member["milestone"]] = GRID_MARKS[member["standing"]]
         cells = [[visible(f"{entry['name']} ({code})"), *[entry.get(m, "") for m in labels]]
                  for code, entry in by_agency.items()]
-        print_table(console, [say("Agency", "Cơ quan"), *map(visible, labels)], cells,
-                    title=say("Reports by agency", "Báo cáo theo cơ quan"),
+        print_table(console, [_column("agency", vi), *map(visible, labels)], cells,
+                    title=_phrase("show.by_agency", vi),
                     long_text=[True] + [False] * len(labels), fixed=[False] * (1 + len(labels)))
         console.print(Text("  ".join(f"{mark} {standing(name)}" for name, mark in GRID_MARKS.items()
                                      if name != "ongoing")))
@@ -467,10 +475,9 @@ def write_task_detail(detail: dict, when, vi: bool = False) -> None:
             event["id"], event["agency"], event["milestone"], status(event["status"]),
             "" if event["percent"] is None else f"{event['percent']}%", event["on"], event["note"],
             event["evidence"])] for event in detail["support_progress"]]
-        print_table(console, ["#", say("Agency", "Cơ quan"), say("Milestone", "Mốc"), say("Status", "Tình trạng"),
-                              "%", say("On", "Ngày"), say("Note", "Ghi chú"), say("Evidence", "Minh chứng")], cells,
-                    title=say("Progress reported by supporting agencies (does not change the standing)",
-                              "Tiến độ do cơ quan phối hợp báo cáo (không thay đổi kết quả)"),
+        print_table(console, ["#", _column("agency", vi), _column("milestone", vi), _column("status", vi),
+                              "%", _column("on", vi), _column("note", vi), _column("evidence", vi)], cells,
+                    title=_phrase("show.support", vi),
                     long_text=[False, False, False, False, False, False, True, True],
                     fixed=[True, False, False, False, False, True, False, False])
 
@@ -500,9 +507,6 @@ def task_detail_rows(detail: dict) -> list[dict]:
 
 def write_task_markdown(detail: dict, when, vi: bool, out: IO[str]) -> None:
     """`show --format markdown`: the whole task as a document (for e-mail or a wiki)."""
-    def say(english: str, vietnamese: str) -> str:
-        return vietnamese if vi else english
-
     names = detail["agency_names"]
 
     def agencies(codes):
@@ -512,46 +516,40 @@ def write_task_markdown(detail: dict, when, vi: bool, out: IO[str]) -> None:
     title = detail["title"] if vi else detail["title_en"] or detail["title"]
     content = detail["content"] if vi else detail["content_en"] or detail["content"]
     out.write(f"## {_markdown_cell(detail['id'])}. {_markdown_cell(title)}\n\n{_markdown_cell(content)}\n\n")
-    for label, value in ((say("Plan", "Kế hoạch"), detail["plan"]), (say("Lead", "Chủ trì"), agencies(detail["lead"])),
-                         (say("Support", "Phối hợp"), agencies(detail["support"])),
-                         (say("Deadline (source)", "Thời gian (văn bản)"), detail["time_text"]),
-                         (say("Standing", "Đánh giá"), standing_label(detail["standing"], vi))):
+    for label, value in ((_column("plan", vi), detail["plan"]), (_column("lead", vi), agencies(detail["lead"])),
+                         (_phrase("show.support_agencies", vi), agencies(detail["support"])),
+                         (_phrase("show.deadline_source", vi), detail["time_text"]),
+                         (_column("standing", vi), standing_label(detail["standing"], vi))):
         out.write(f"- **{label}:** {_markdown_cell(value)}\n")
     out.write("\n")
     if detail["milestones"]:
         rows = [{**m, "_standing": standing_label(m["standing"], vi), "_status": status_label(m["status"], vi)}
                 for m in detail["milestones"]]
-        write_markdown(rows, [("label", say("Milestone", "Mốc")), ("due", say("Due", "Thời hạn")),
-                              ("_status", say("Status", "Tình trạng")), ("percent", "%"),
-                              ("done_on", say("Done on", "Ngày hoàn thành")), ("_standing", say("Standing", "Kết quả")),
-                              ("reason", say("Reason", "Lý do"))], out)
+        write_markdown(rows, [("label", _column("milestone", vi)), ("due", _column("due", vi)),
+                              ("_status", _column("status", vi)), ("percent", "%"),
+                              ("done_on", _column("done_on", vi)), ("_standing", _column("standing", vi)),
+                              ("reason", _column("reason", vi))], out)
     if detail["members"]:
         out.write("\n")
         rows = [{**m, "_standing": standing_label(m["standing"], vi), "_status": status_label(m["status"], vi)}
                 for m in detail["members"]]
-        write_markdown(rows, [("milestone", say("Milestone", "Mốc")), ("agency", say("Agency", "Cơ quan")),
-                              ("_status", say("Status", "Tình trạng")), ("done_on", say("Done on", "Ngày hoàn thành")),
-                              ("_standing", say("Standing", "Kết quả"))], out)
+        write_markdown(rows, [("milestone", _column("milestone", vi)), ("agency", _column("agency", vi)),
+                              ("_status", _column("status", vi)), ("done_on", _column("done_on", vi)),
+                              ("_standing", _column("standing", vi))], out)
 
 
 # ── timeline ────────────────────────────────────────────────────────────────
 
 # Standings as English tables and the report say them (machine formats keep the codes).
-STANDING_LABELS_EN = {
-    "done-on-time": "done on time",
-    "done-late": "done late",
-    "within-deadline": "within deadline",
-    "overdue": "overdue",
-    "ongoing": "ongoing (no due date)",
-    "pending": "waiting for its event",
-}
 _ROMAN = ("I", "II", "III", "IV")
 AS_OF_MARK = "▼"
 
 
 def standing_words(value: str, vi: bool) -> str:
     """A standing in words: the Vietnamese report category or plain English."""
-    return (STANDING_LABELS_VI if vi else STANDING_LABELS_EN).get(value, value)
+    from civreform import words
+
+    return words.standing_words(value, "vi" if vi else "en")
 
 
 def quarter_label(key: str, vi: bool) -> str:

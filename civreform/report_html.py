@@ -15,51 +15,14 @@ from civreform.render import (GRID_MARKS, STANDING_STYLES, standing_words, statu
                               timeline_legend, vi_date, write_markdown)
 
 # The report's words; the Vietnamese ones are the terms provincial reports use.
-WORDS = {
-    "en": {
-        "report": "Report", "on_plan": "on carrying out Plan", "of": "of", "as_of": "As of",
-        "made": "Made on {at} from the database {db}.", "plan": "Plan", "issued": "issued",
-        "period": "period", "signed": "signed by",
-        "results": "1. Results", "categories": "Milestones by standing",
-        "completed": "Completed", "not_completed": "Not completed",
-        "ongoing_tasks": "Ongoing tasks (no due date)", "pending": "Waiting for their event",
-        "share": "Share done", "share_of": "{done} of {total} milestones",
-        "timeline": "2. Timeline by quarter", "agencies": "3. Agencies, worst first",
-        "overdue": "4. Overdue milestones: what is behind and why",
-        "upcoming": "5. Falling due in the next {days} days", "recent": "6. Progress recorded in the last {days} days",
-        "none_overdue": "Nothing is overdue.", "none_upcoming": "Nothing falls due.",
-        "none_recent": "No progress was recorded.",
-        "task": "Task", "title": "Title", "lead": "Lead", "milestone": "Milestone", "due": "Due",
-        "days_overdue": "Days overdue", "days_left": "Days left", "status": "Status", "note": "Latest note",
-        "agency": "Agency", "on_time": "On time", "late": "Done late", "within": "Within deadline",
-        "overdue_col": "Overdue", "ongoing": "Ongoing", "total": "Total", "rate": "On-time rate",
-        "on": "On", "evidence": "Evidence", "by": "Recorded by", "waiting": "Waiting",
-        "rate_note": "On-time rate = done on time ÷ (done on time + done late + overdue); "
-                     "empty while nothing is due.",
-    },
-    "vi": {
-        "report": "Báo cáo", "on_plan": "tình hình thực hiện Kế hoạch số", "of": "của", "as_of": "Tính đến ngày",
-        "made": "Lập lúc {at} từ cơ sở dữ liệu {db}.", "plan": "Kế hoạch", "issued": "ngày",
-        "period": "giai đoạn", "signed": "người ký",
-        "results": "I. Kết quả thực hiện", "categories": "Các mốc theo kết quả",
-        "completed": "Đã hoàn thành", "not_completed": "Chưa hoàn thành",
-        "ongoing_tasks": "Nhiệm vụ thường xuyên (không có hạn)", "pending": "Chờ sự kiện khởi đầu",
-        "share": "Tỷ lệ hoàn thành", "share_of": "{done}/{total} mốc",
-        "timeline": "II. Tiến độ theo quý", "agencies": "III. Kết quả theo cơ quan (thấp nhất trước)",
-        "overdue": "IV. Tồn tại, hạn chế và nguyên nhân: các mốc quá hạn",
-        "upcoming": "V. Nhiệm vụ thời gian tới: đến hạn trong {days} ngày tới",
-        "recent": "VI. Tiến độ cập nhật trong {days} ngày qua",
-        "none_overdue": "Không có mốc nào quá hạn.", "none_upcoming": "Không có mốc nào đến hạn.",
-        "none_recent": "Không có cập nhật nào.",
-        "task": "TT", "title": "Nhiệm vụ", "lead": "Chủ trì", "milestone": "Mốc", "due": "Thời hạn",
-        "days_overdue": "Quá hạn (ngày)", "days_left": "Còn (ngày)", "status": "Tình trạng", "note": "Ghi chú",
-        "agency": "Cơ quan", "on_time": "Đúng hạn", "late": "Hoàn thành quá hạn", "within": "Trong hạn",
-        "overdue_col": "Quá hạn", "ongoing": "Thường xuyên", "total": "Tổng", "rate": "Tỷ lệ đúng hạn",
-        "on": "Ngày", "evidence": "Văn bản / Minh chứng", "by": "Người cập nhật", "waiting": "Chờ",
-        "rate_note": "Tỷ lệ đúng hạn = số mốc hoàn thành đúng hạn ÷ (hoàn thành đúng hạn + hoàn thành quá hạn "
-                     "+ chưa hoàn thành quá hạn); để trống khi chưa có mốc nào đến hạn.",
-    },
-}
+def _words() -> dict[str, dict[str, str]]:
+    """The report's words by language, from the one catalogue (words.REPORT)."""
+    from civreform.words import REPORT
+
+    return {"en": {key: pair[0] for key, pair in REPORT.items()}, "vi": {key: pair[1] for key, pair in REPORT.items()}}
+
+
+WORDS = _words()
 CATEGORIES = ("done-on-time", "done-late", "within-deadline", "overdue")
 
 

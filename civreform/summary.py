@@ -3,14 +3,12 @@ under 100 characters, and the same bytes for the same data (so weeks diff)."""
 
 from __future__ import annotations
 
-from civreform.render import STANDING_LABELS_VI, visible
+from civreform import words
+from civreform.render import visible
 
 WIDTH = 99
-STANDING_NAMES = {
-    "en": {"done-on-time": "done on time", "done-late": "done late", "within-deadline": "within deadline",
-           "overdue": "overdue", "ongoing": "ongoing tasks (no due date)"},
-    "vi": {**STANDING_LABELS_VI, "ongoing": "thường xuyên (không có hạn)"},
-}
+# The counts the summary lists, in this order.
+COUNTED = ("done-on-time", "done-late", "within-deadline", "overdue", "pending", "ongoing")
 
 
 def _fit(prefix: str, text: str, width: int = WIDTH) -> str:
@@ -24,67 +22,81 @@ def _title(item: dict, lang: str) -> str:
 
 
 def _milestone_line(item: dict, lang: str, md: bool) -> str:
-    units = f" {item['units_done']}/{item['units']} done" if item.get("units", 1) > 1 else ""
-    head = (f"task {item['task']} {item['milestone']}, due {item['due']}, {','.join(item['lead'])}, "
-            f"{item['status']}{units}: ")
+    units = words.phrase("summary.units", lang, done=item["units_done"], units=item["units"]) \
+        if item.get("units", 1) > 1 else ""
+    head = words.phrase("summary.milestone_line", lang, task=item["task"],
+                        milestone=words.milestone(item["milestone"], lang), due=words.day(item["due"], lang),
+                        lead=",".join(item["lead"]), status=words.status(item["status"], lang), units=units)
     return _fit("- " if md else "  ", head + _title(item, lang))
 
 
 def _sections(data: dict, lang: str, md: bool) -> list[tuple[str, list[str]]]:
-    names = STANDING_NAMES[lang]
+    def say(key: str, **values) -> str:
+        return words.phrase(key, lang, **values)
+
+    names = {key: words.standing_words(key, lang) for key in COUNTED}
+    names["ongoing"] = say("summary.ongoing_tasks")
     counts = data["counts"]
-    width = max(len(n) for n in names.values())
-    standing_lines = [f"{'- ' if md else '  '}{names[key]:<{width}}  {counts[key]:>6}" for key in names]
+    width = max(len(n) for n in [*names.values(), say("summary.share_done")])
+    bullet = "- " if md else "  "
+    standing_lines = [f"{bullet}{names[key]:<{width}}  {counts.get(key, 0):>6}" for key in COUNTED]
     share = f"{data['share_done'] * 100:.0f}%"
-    standing_lines.append(f"{'- ' if md else '  '}{'share done':<{width}}  {share:>6} "
-                          f"({data['done']} of {data['milestones']} milestones)")
+    standing_lines.append(f"{bullet}{say('summary.share_done'):<{width}}  {share:>6} "
+                          + say("summary.of_milestones", done=data["done"], total=data["milestones"]))
     changes = []
     for event in data["changes"]:
         who = f" {event['agency']}" if event["agency"] else ""
         percent = "" if event["percent"] is None else f" {event['percent']}%"
-        milestone = f" {event['milestone']}" if event["milestone"] else ""
-        text = f"{event['on']} task {event['task']}{milestone}{who}: {event['status']}{percent}"
+        milestone = f" {words.milestone(event['milestone'], lang)}" if event["milestone"] else ""
+        status = words.status(event["status"], lang) if event["kind"] == "progress" else event["kind"]
+        text = say("summary.change", on=words.day(event["on"], lang), task=event["task"], milestone=milestone,
+                   who=who, status=status, percent=percent)
         if event["note"]:
             text += f" — {event['note']}"
-        changes.append(_fit("- " if md else "  ", text))
+        changes.append(_fit(bullet, text))
     ranking = [
-        _fit(f"{'- ' if md else '  '}{row['overdue']:>4}  {row['agency']:<12} ",
+        _fit(f"{bullet}{row['overdue']:>4}  {row['agency']:<12} ",
              (row["name_en"] if lang == "en" else "") or row["name"])
         for row in data["agencies_by_overdue"]
     ]
     days = data["days"]
     return [
-        ("Milestones by standing", standing_lines),
-        (f"Progress recorded for the last {days} days ({len(changes)})", changes),
-        (f"Became overdue in the last {days} days ({len(data['became_overdue'])})",
+        (say("summary.by_standing"), standing_lines),
+        (say("summary.changes", days=days, count=len(changes)), changes),
+        (say("summary.became_overdue", days=days, count=len(data["became_overdue"])),
          [_milestone_line(i, lang, md) for i in data["became_overdue"]]),
-        (f"Due in the next {days} days ({len(data['due_soon'])})",
+        (say("summary.due_soon", days=days, count=len(data["due_soon"])),
          [_milestone_line(i, lang, md) for i in data["due_soon"]]),
-        (f"Due in the next 30 days ({len(data['due_30'])})",
-         [_milestone_line(i, lang, md) for i in data["due_30"]]),
-        ("Agencies by overdue milestones", ranking),
+        (say("summary.due_30", count=len(data["due_30"])), [_milestone_line(i, lang, md) for i in data["due_30"]]),
+        (say("summary.agencies"), ranking),
     ]
 
 
-def _heading(data: dict) -> tuple[str, str]:
-    plans = ", ".join(f"{p['number']} ({p['plan']})" for p in data["plans"]) or "no plan loaded"
+def _heading(data: dict, lang: str) -> tuple[str, str]:
+    plans = ", ".join(f"{p['number']} ({p['plan']})" for p in data["plans"]) \
+        or words.phrase("summary.no_plan", lang)
+    if data.get("agency"):
+        plans += words.phrase("summary.agency", lang, agency=f"{data['agency']['name']} ({data['agency']['code']})")
     period = data["period"]
-    return (_fit("civreform summary: ", plans),
-            _fit("", f"As of {data['as_of']}; the last {data['days']} days are {period['from']} to {period['to']}."))
+    return (_fit(words.phrase("summary.title", lang), plans),
+            _fit("", words.phrase("summary.as_of", lang, date=words.day(data["as_of"], lang), days=data["days"],
+                                  start=words.day(period["from"], lang), end=words.day(period["to"], lang))))
 
 
 def as_text(data: dict, lang: str = "en") -> str:
-    title, subtitle = _heading(data)
+    title, subtitle = _heading(data, lang)
     lines = [title, subtitle]
+    none = words.phrase("summary.none", lang)
     for heading, body in _sections(data, lang, md=False):
-        lines += ["", heading, *(body or ["  (none)"])]
+        lines += ["", heading, *(body or [f"  {none}"])]
     return "\n".join(lines) + "\n"
 
 
 def as_markdown(data: dict, lang: str = "en") -> str:
-    title, subtitle = _heading(data)
+    title, subtitle = _heading(data, lang)
     lines = [f"# {title}", "", subtitle]
+    none = words.phrase("summary.none", lang)
     for heading, body in _sections(data, lang, md=True):
         escaped = [line.replace("|", "\\|") for line in body]
-        lines += ["", f"## {heading}", "", *(escaped or ["- (none)"])]
+        lines += ["", f"## {heading}", "", *(escaped or [f"- {none}"])]
     return "\n".join(lines) + "\n"

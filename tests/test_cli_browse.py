@@ -149,17 +149,20 @@ def test_lang_picks_the_language_of_tables(cli, loaded, monkeypatch):
 
 
 @pytest.mark.parametrize("args, english, vietnamese", [
-    (["overdue", "--as-of", "2014-01-01"], "Overdue as of 2014-01-01", "Quá hạn tính đến ngày 2014-01-01"),
+    (["overdue", "--as-of", "2014-01-01"], "Overdue as of 2014-01-01", "Quá hạn tính đến ngày 01/01/2014"),
     (["overdue", "--as-of", "2013-01-01"], "nothing overdue as of 2013-01-01",
-     "không có mốc nào quá hạn tính đến ngày 2013-01-01"),
+     "không có mốc nào quá hạn tính đến ngày 01/01/2013"),
     (["upcoming", "--as-of", "2013-12-01", "--days", "31"], "Due from 2013-12-01 through the next 31 days",
-     "Đến hạn trong 31 ngày kể từ ngày 2013-12-01"),
+     "Đến hạn trong 31 ngày kể từ ngày 01/12/2013"),
     (["tasks", "--agency", "snv", "--as-of", "2014-01-01"], "Tasks as of 2014-01-01 — ",
-     "Nhiệm vụ tính đến ngày 2014-01-01 — "),
+     "Nhiệm vụ tính đến ngày 01/01/2014 — "),
     (["history"], "no progress recorded", "chưa có báo cáo tiến độ nào"),
-    (["show", "2", "--as-of", "2014-01-01"], "Milestones as of 2014-01-01", "Các mốc tính đến ngày 2014-01-01"),
+    (["show", "2", "--as-of", "2014-01-01"], "Milestones as of 2014-01-01", "Các mốc tính đến ngày 01/01/2014"),
     (["show", "IV.2-plan", "--as-of", "2014-01-01"], "Reports by agency", "Báo cáo theo cơ quan"),
-    (["show", "16"], "Ongoing (no due date)", "Thường xuyên (không có hạn)"),
+    (["show", "16"], "Ongoing (no due date)", "Thường xuyên (không có thời hạn)"),
+    (["show", "2", "--as-of", "2014-01-01"], "main", "chính"),
+    (["overdue", "--as-of", "2014-01-01"], "sbn,", "Các sở, ban, ngành; UBND cấp huyện"),
+    (["overdue", "--as-of", "2014-01-01"], "2013-12-31", "31/12/2013"),
 ], ids=lambda value: value[0] if isinstance(value, list) and value else None)
 def test_lang_vi_gives_tables_vietnamese_titles_and_labels(cli, loaded, args, english, vietnamese):
     en = cli(*args).stdout
@@ -170,7 +173,7 @@ def test_lang_vi_gives_tables_vietnamese_titles_and_labels(cli, loaded, args, en
 
 def test_show_in_vietnamese_names_every_fact_in_vietnamese(cli, loaded):
     vi = cli("--lang", "vi", "show", "2", "--as-of", "2014-01-01").stdout
-    for label in ("Nội dung", "Chủ trì (văn bản)", "Phối hợp", "Thời gian (văn bản)", "Đánh giá", "Ngày hoàn thành"):
+    for label in ("Nội dung", "Chủ trì (văn bản)", "Phối hợp", "Thời gian (văn bản)", "Kết quả", "Ngày hoàn thành"):
         assert label in vi
     for label in ("Content", "Lead (source)", "Support", "Deadline (source)", "Standing", "Done on"):
         assert label not in vi
