@@ -274,9 +274,9 @@ def main_options(
     db: Annotated[Optional[str], typer.Option(
         "--db", envvar="CIVREFORM_DB", show_envvar=True,
         help="The SQLite file (default: civreform.db in your user data folder).")] = None,
-    lang: Annotated[Lang, typer.Option(
+    lang: Annotated[str, typer.Option(
         "--lang", envvar="CIVREFORM_LANG", show_envvar=True,
-        help="Language of what tables and messages say: en or vi. CSV/JSON keep English keys.")] = Lang.en,
+        help="Language of what tables and messages say: en or vi. CSV/JSON keep English keys.")] = "en",
     plan: Annotated[Optional[str], typer.Option(
         "--plan", envvar="CIVREFORM_PLAN", autocompletion=complete_plan, help="Only this plan (its id or number), when several are loaded.")] = None,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
@@ -285,7 +285,10 @@ def main_options(
     """civreform: is the plan being carried out? Start with `civreform overdue`."""
     for name, value in (("--db", db), ("--plan", plan)):
         _refuse_blank(name, value)
-    ctx.obj = AppContext(db, lang.value, plan)
+    if lang not in [item.value for item in Lang]:
+        where = "CIVREFORM_LANG" if _from_environment("lang") else "--lang"
+        raise fail(f"{where}={lang!r}: civreform speaks en or vi", 2)
+    ctx.obj = AppContext(db, lang, plan)
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────
@@ -310,8 +313,23 @@ def open_db(autoload: bool = True, create: bool = True):
 
 def as_of_date(value: str | None) -> date:
     from civreform.dates import parse_user_date
+    from civreform.errors import DateInputError
 
-    return parse_user_date(value, today()) if value else today()
+    try:
+        return parse_user_date(value, today()) if value else today()
+    except DateInputError as error:
+        if _from_environment("as_of"):
+            raise fail(f"CIVREFORM_AS_OF={value!r}: {error}", 2) from None
+        raise
+
+
+def _from_environment(name: str) -> bool:
+    """Whether this command's parameter `name` took its value from an environment variable."""
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return ctx is not None and ctx.get_parameter_source(name) == ParameterSource.ENVIRONMENT
 
 
 def plan_filter(conn) -> str | None:

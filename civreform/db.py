@@ -563,7 +563,7 @@ def _check_header(path: Path) -> None:
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
-        raise DatabaseError(f"{name}: not a database file (file is not a database)")
+        raise DatabaseError(f"{name}: not an SQLite database file")
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     page_count = int.from_bytes(header[28:32], "big")
@@ -636,7 +636,7 @@ def describe_sqlite_error(name: str, error: sqlite3.Error) -> str:
     if "locked" in lowered or "busy" in lowered:
         return f"{name}: the database is locked by another process (waited {busy_timeout_ms() / 1000:g} s); try again"
     if "not a database" in lowered:
-        return f"{name}: not a database file (file is not a database)"
+        return f"{name}: not an SQLite database file"
     if "malformed" in lowered or "corrupt" in lowered:
         return f"{name}: the database file is damaged ({text}); restore it from a backup"
     if "disk is full" in lowered:
