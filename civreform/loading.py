@@ -46,8 +46,8 @@ def expand_members(plan: Plan, code: str, _seen: frozenset = frozenset()) -> lis
     return result
 
 
-BATCH_TASKS = 5000  # tasks per round of inserts: bounds memory when the tasks are streamed
-FIRST_BATCH_TASKS = 1000  # a small first batch: a worker's first rows reach the database sooner
+BATCH_TASKS = 5000  # tasks per round of inserts (and of the progress bar)
+FIRST_BATCH_TASKS = 1000  # a small first batch: the progress bar moves sooner
 
 
 def sql_text(value: str) -> str:
@@ -124,21 +124,13 @@ class _Batch:
 
     def rows(self) -> tuple:
         """The rows, each list sorted by its table's key (inserted in that order they
-        store ~0.25 s faster at 100k tasks; a worker sorts them, off the core that stores)."""
+        store ~0.25 s faster at 100k tasks)."""
         if not self.in_key_order:
             for rows in (self.tasks, self.leads, self.supports, self.members):
                 rows.sort()
             self.milestones.sort(key=itemgetter(3, 4))  # by task and label: the report's key index
             self.in_key_order = True
         return self.tasks, self.leads, self.supports, self.members, self.milestones
-
-    @classmethod
-    def of_rows(cls, rows: tuple) -> _Batch:
-        """A batch of rows() that another process sorted."""
-        batch = cls()
-        batch.tasks, batch.leads, batch.supports, batch.members, batch.milestones = rows
-        batch.in_key_order = True
-        return batch
 
 
 @contextmanager
@@ -155,7 +147,7 @@ def _collector_paused():
 
 
 def task_batches(plan: Plan):
-    """The plan's tasks as batches of rows, validated as they are read: yields
+    """The plan's tasks as batches of rows: yields
     (batch, tasks so far, milestones so far, (done, total)) after the first
     FIRST_BATCH_TASKS tasks, then every BATCH_TASKS, and at the end."""
     expanded = {agency.code: expand_members(plan, agency.code) for agency in plan.agencies}
@@ -166,14 +158,9 @@ def task_batches(plan: Plan):
         tasks += 1
         milestones += len(task.milestones)
         if tasks == full_at:
-            yield batch, tasks, milestones, _progress_of(plan.tasks, tasks)
+            yield batch, tasks, milestones, (tasks, len(plan.tasks))
             batch, full_at = _Batch(), full_at + BATCH_TASKS
     yield batch, tasks, milestones, (1, 1)
-
-
-def _progress_of(tasks, done: int) -> tuple[int, int]:
-    """(done, total) for a progress bar."""
-    return done, len(tasks)
 
 
 def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResult:

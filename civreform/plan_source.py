@@ -1,0 +1,247 @@
+"""Reading a plan file into located data: its bytes (size-capped), then YAML or JSON values that know their lines."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+from civreform.errors import PlanFileError
+
+# Limits a plan file must stay within, so that no file can take the memory or the minutes
+# of a load. Real plans hold 10-300 tasks in well under 1 MB, nested five levels deep.
+MAX_FILE_BYTES = 4_000_000  # PyYAML builds ~1 s of nodes per MB of plain YAML before any check can run
+MAX_DEPTH = 20  # collections within collections, aliases expanded
+MAX_VALUES = 1_000_000  # values in the whole document, each alias counted as a copy of what it names
+MAX_ALIAS_VALUES = 1_000  # values one alias may stand for (a shared deadline or target holds a handful)
+
+
+class Located(dict):
+    """A mapping that remembers the line of itself and of each key (None for JSON, read without lines)."""
+
+    line: int | None = None
+    lines: dict = {}  # noqa: RUF012 (read-only default; YAML-built mappings get their own)
+    size = height = 1  # values inside it (itself included) and levels, aliases expanded (YAML only)
+
+
+class LocatedList(list):
+    """A list that remembers the line of itself and of each item."""
+
+    line: int | None = None
+    lines: list = []  # noqa: RUF012
+    size = height = 1
+
+
+def line_at(items: list, index: int) -> int | None:
+    return items.lines[index] if isinstance(items, LocatedList) and items.lines else None
+
+
+def read_text(path: Path) -> str:
+    """The file's text, read with a size cap (a device such as /dev/zero never ends)."""
+    name = str(path)
+    with _file_errors(name), path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise PlanFileError(f"larger than {MAX_FILE_BYTES // 1_000_000} MB; a plan file is far smaller "
+                                f"(split the plan, or check that this is the right file)", name)
+        return data.decode("utf-8-sig")
+
+
+@contextmanager
+def _file_errors(name: str):
+    """Reading the file: what can go wrong, as one PlanFileError."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise PlanFileError("no such file", name) from None
+    except IsADirectoryError:
+        raise PlanFileError("is a directory, not a plan file", name) from None
+    except UnicodeDecodeError as error:
+        raise PlanFileError(f"not UTF-8 text (byte {error.start})", name) from None
+    except OSError as error:
+        raise PlanFileError(error.strerror or str(error), name) from None
+
+
+# ── JSON ────────────────────────────────────────────────────────────────────
+
+def looks_like_json(text: str, name: str) -> bool:
+    return name.lower().endswith(".json") or text.lstrip().startswith("{")
+
+
+def load_json(text: str, name: str):
+    """The document as Located values without lines; None when only a reading with
+    lines can say what is wrong (a key twice, too deep) or when a file not named
+    .json is no JSON (then it is YAML, which may start with "{" too)."""
+    try:
+        document = json.loads(text, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as error:
+        if name.lower().endswith(".json"):
+            raise PlanFileError(f"JSON syntax error: {error.msg}", name, error.lineno) from None
+        return None
+    except (ValueError, RecursionError, _DuplicateKey):
+        return None
+    return document if _depth(document) <= MAX_DEPTH else None
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _json_object(pairs: list[tuple]) -> Located:
+    mapping = Located(pairs)
+    if len(mapping) != len(pairs):
+        raise _DuplicateKey
+    return mapping
+
+
+def _depth(document) -> int:
+    """How deeply the collections of a JSON document nest."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            pending += ((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+# ── YAML ────────────────────────────────────────────────────────────────────
+
+def load_yaml(text: str, name: str):
+    """The document as Located values, every mapping key and list item with its line."""
+    import yaml
+
+    with _yaml_errors(name, text):
+        return yaml.load(text, Loader=_make_loader())  # noqa: S506 (a SafeLoader subclass)
+
+
+def _make_loader():
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        depth = 0  # collections being built around the current one
+        values = 0  # values built so far, aliases expanded
+
+    # Keep dates as strings: we check them ourselves and report the line.
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+    Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    for kind in ("set", "omap", "pairs"):  # collections built around our counting: a plan needs none
+        Loader.add_constructor(f"tag:yaml.org,2002:{kind}", _refuse_tag)
+    return Loader
+
+
+def _construct_mapping(loader, node) -> Located:
+    loader.flatten_mapping(node)
+    mapping = Located()
+    mapping.line = node.start_mark.line + 1
+    mapping.lines = {}
+    with _nested(loader, mapping):
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
+            if key in mapping:
+                raise PlanFileError(f"the key {key!r} appears twice", None, line)
+            mapping[key] = _child(loader, mapping, value_node, line)
+            mapping.lines[key] = line
+    return mapping
+
+
+def _construct_sequence(loader, node) -> LocatedList:
+    items = LocatedList()
+    items.line = node.start_mark.line + 1
+    items.lines = []
+    with _nested(loader, items):
+        for child in node.value:
+            items.append(_child(loader, items, child, None))
+            items.lines.append(child.start_mark.line + 1)
+    return items
+
+
+@contextmanager
+def _nested(loader, collection):
+    """Count the levels as the collection is built: refused past MAX_DEPTH before
+    Python's own recursion limit is near."""
+    loader.depth += 1
+    if loader.depth > MAX_DEPTH:
+        raise PlanFileError(f"nested more than {MAX_DEPTH} levels deep", None, collection.line)
+    try:
+        yield
+    finally:
+        loader.depth -= 1
+
+
+def _child(loader, parent, node, line: int | None):
+    """A value inside `parent`, counted: an alias (a node built before) counts as a copy of
+    what it names. `line`: its key's; for a list item None, and the item's own line is
+    used (an alias's node carries its anchor's line: then the list's)."""
+    alias = node in loader.constructed_objects
+    if line is None:
+        line = parent.line if alias else node.start_mark.line + 1
+    value = loader.construct_object(node, deep=True)
+    size, height = (value.size, value.height) if isinstance(value, (Located, LocatedList)) else (1, 0)
+    if alias and size > MAX_ALIAS_VALUES:
+        raise PlanFileError(f"an alias here stands for {size:,} values; an alias may stand for at most "
+                            f"{MAX_ALIAS_VALUES:,}", None, line)
+    parent.size += size
+    parent.height = max(parent.height, height + 1)
+    loader.values += size if alias else 1  # (a value built here counted its own children already)
+    if loader.values > MAX_VALUES:
+        raise PlanFileError(f"the plan holds more than {MAX_VALUES:,} values (an alias counts as a copy of "
+                            f"what it names)", None, line)
+    if parent.height + loader.depth - 1 > MAX_DEPTH:
+        raise PlanFileError(f"nested more than {MAX_DEPTH} levels deep (aliases expanded)", None, line)
+    return value
+
+
+def _construct_int(loader, node):
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:
+        raise PlanFileError("a number too long to read", None, node.start_mark.line + 1) from None
+
+
+def _refuse_tag(loader, node):
+    raise PlanFileError(f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} has no use in a plan file",
+                        None, node.start_mark.line + 1)
+
+
+@contextmanager
+def _yaml_errors(name: str, text: str):
+    """PyYAML's errors (and ours from inside its constructors) as one PlanFileError with the line."""
+    import yaml
+
+    try:
+        yield
+    except PlanFileError as error:
+        raise PlanFileError(error.problem, name, error.line) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        if error.problem == "but found another document":
+            raise PlanFileError("a plan file holds one YAML document (remove the '---' and what follows it)",
+                                name, mark.line + 1) from None
+        problem = error.problem or error.context or "invalid YAML"
+        if error.context and error.context_mark and error.problem_mark:
+            problem += f" ({error.context} that starts on line {error.context_mark.line + 1})"
+        raise PlanFileError(f"YAML syntax error: {problem}", name, mark.line + 1 if mark else None) from None
+    except yaml.reader.ReaderError as error:  # a character YAML refuses
+        if isinstance(error.character, int):
+            code = error.character
+            escape = f"\\x{code:02X}" if code < 0x100 else f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+            at = text.find(chr(code))
+            raise PlanFileError(f"YAML does not allow the character U+{code:04X} here; remove it, or write it "
+                                f"as {escape} inside double quotes", name,
+                                text.count("\n", 0, at) + 1 if at >= 0 else None) from None
+        raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
+    except yaml.YAMLError as error:
+        raise PlanFileError(f"YAML error: {' '.join(str(error).split())}", name) from None
+    except RecursionError:  # (the pure-Python parser, where libyaml is missing, recurses as it nests)
+        raise PlanFileError("YAML nested too deeply", name) from None
