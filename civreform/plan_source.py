@@ -9,10 +9,11 @@ from pathlib import Path
 from civreform.errors import PlanFileError
 
 # Limits a plan file must stay within, so that no file can take the memory or the minutes
-# of a load. Real plans hold 10-300 tasks in well under 1 MB, nested five levels deep.
-MAX_FILE_BYTES = 4_000_000  # PyYAML builds ~1 s of nodes per MB of plain YAML before any check can run
+# of a load. Real plans hold 10-300 tasks in under 0.5 MB, nested five levels deep.
+MAX_FILE_BYTES = 5_000_000  # 5,000 tasks as long as the bundled plan's. PyYAML builds every node before
+                            # any check below can run: several seconds for the densest 5 MB of YAML
 MAX_DEPTH = 20  # collections within collections, aliases expanded
-MAX_VALUES = 1_000_000  # values in the whole document, each alias counted as a copy of what it names
+MAX_VALUES = 250_000  # values in the whole document, each alias counted as a copy of what it names
 MAX_ALIAS_VALUES = 1_000  # values one alias may stand for (a shared deadline or target holds a handful)
 
 
@@ -80,7 +81,8 @@ def load_json(text: str, name: str):
         return None
     except (ValueError, RecursionError, _DuplicateKey):
         return None
-    return document if _depth(document) <= MAX_DEPTH else None
+    depth, values = _shape(document)
+    return document if depth <= MAX_DEPTH and values <= MAX_VALUES else None
 
 
 class _DuplicateKey(Exception):
@@ -94,15 +96,16 @@ def _json_object(pairs: list[tuple]) -> Located:
     return mapping
 
 
-def _depth(document) -> int:
-    """How deeply the collections of a JSON document nest."""
-    deepest, pending = 0, [(document, 1)]
+def _shape(document) -> tuple[int, int]:
+    """How deeply the collections of a JSON document nest, and how many values it holds."""
+    deepest, values, pending = 0, 0, [(document, 1)]
     while pending:
         value, depth = pending.pop()
+        values += 1
         if isinstance(value, (dict, list)):
             deepest = max(deepest, depth)
             pending += ((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
-    return deepest
+    return deepest, values
 
 
 # ── YAML ────────────────────────────────────────────────────────────────────

@@ -30,7 +30,7 @@ _TASK_TEXT_DEFAULTS = {"content": "", "section": "appendix", "title": "", "title
 RULE_FIELDS = frozenset({"quarter", "half", "month", "day", "date", "year", "every", "label", "label_vi"})
 
 # Limits on what a plan holds (real plans: 10-300 tasks, some 50 agencies, cells of a few hundred characters).
-MAX_TASKS = 10_000
+MAX_TASKS = 5_000
 MAX_AGENCIES = 1_000
 MAX_TEXT_CHARS = 10_000  # one text field: a task's content, a name, a note
 MAX_GROUP_LEVELS = 10  # groups whose members are groups, and so on
@@ -239,7 +239,7 @@ def _check_groups(agencies: list[Agency], fail) -> None:
     levels: dict[str, int] = {}
     reach: dict[str, int] = {}
     for code in _members_first(members):
-        levels[code] = 1 + max((levels[m] for m in members[code]), default=0)
+        levels[code] = 1 + max((levels[m] for m in members[code]), default=0) if members[code] else 0
         reach[code] = len(members[code]) + sum(reach[m] for m in members[code])
         if levels[code] > MAX_GROUP_LEVELS:
             raise fail(code, f"agency {code}: groups within groups nest more than {MAX_GROUP_LEVELS} levels")

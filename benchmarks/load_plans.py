@@ -1,0 +1,116 @@
+"""How long `civreform load FILE` takes as a whole process, for plans of realistic size.
+
+    python -m benchmarks.load_plans               # bundled plan, 300 and 3,000 tasks, 7 runs each
+    python -m benchmarks.load_plans --runs 5 --sizes 300
+
+Each plan is generated as YAML and as JSON (benchmarks/generate.py: departments,
+districts and groups that lead member by member; quarter, half, month, yearly and
+multi-milestone deadline rules with their time_text), with the texts of the bundled
+plan's length (content, content_en, lead_text, support_text). Every run loads into a
+new database, as a first load does; the median wall time is reported against the
+targets (bundled and 300 tasks under 0.5 s, 3,000 tasks under 3 s). Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.generate import _flow, plan_data
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"bundled": 0.5, 300: 0.5, 3000: 3.0}
+
+
+def realistic_plan(tasks: int) -> tuple[dict, list[dict]]:
+    """The generated plan, each task with texts as long as the bundled plan's."""
+    head, entries = plan_data(f"gen-{tasks}", tasks, seed=tasks)
+    names = {agency["code"]: agency["name"] for agency in head["agencies"]}
+    rows = []
+    for task in entries:
+        number = task["id"]
+        task["content"] += (", bảo đảm đúng quy định của pháp luật, công khai, minh bạch; báo cáo kết quả "
+                            "thực hiện về Ủy ban nhân dân tỉnh qua Sở Nội vụ để tổng hợp")
+        task["content_en"] = (f"Task {number}: carry out the reform at agencies and units, in line with the law, "
+                              "openly and transparently; report the results to the Provincial People's Committee")
+        task["lead_text"] = ", ".join(names[code] for code in task["lead"])
+        task["support_text"] = "Các cơ quan, đơn vị liên quan"
+        rows.append(task)
+    return head, rows
+
+
+def write_yaml(path: Path, head: dict, tasks: list[dict]) -> None:
+    plan = head["plan"]
+    lines = [f"format: {head['format']}", "plan:", f"  id: {plan['id']}", f"  number: {plan['number']}",
+             f"  issued: {plan['issued']}", f"  title: {plan['title']}", "  period:",
+             f"    start: {plan['period']['start']}", f"    end: {plan['period']['end']}", "agencies:"]
+    for agency in head["agencies"]:
+        lines.append(f"  - code: {agency['code']}")
+        lines += [f"    {key}: {_flow(value)}" for key, value in agency.items() if key != "code"]
+    lines.append("tasks:")
+    for task in tasks:
+        lines.append(f'  - id: "{task["id"]}"')
+        for key, value in task.items():
+            if key == "id":
+                continue
+            written = json.dumps(value, ensure_ascii=False) if isinstance(value, str) and key != "deadline" \
+                else _flow(value)
+            lines.append(f"    {key}: {written}")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_json(path: Path, head: dict, tasks: list[dict]) -> None:
+    path.write_text(json.dumps({**head, "tasks": tasks}, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def timed_load(plan: Path | None, runs: int) -> list[float]:
+    """Wall seconds of `civreform --db NEW load [plan]`, one fresh database a run (after one warm-up)."""
+    times = []
+    for run in range(runs + 1):
+        with tempfile.TemporaryDirectory() as folder:
+            command = [sys.executable, "-m", "civreform", "--db", str(Path(folder) / "t.db"), "load"]
+            command += [str(plan)] if plan else []
+            env = {**os.environ, "CIVREFORM_TODAY": "2026-11-27"}
+            started = time.perf_counter()
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+            elapsed = time.perf_counter() - started
+            if done.returncode != 0:
+                raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+            if run:  # the first run warms the file cache and the bytecode
+                times.append(elapsed)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[300, 3000])
+    args = parser.parse_args()
+    rows = [("bundled plan (26 tasks)", "yaml", None, TARGETS["bundled"])]
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            head, tasks = realistic_plan(size)
+            for kind, write in (("yaml", write_yaml), ("json", write_json)):
+                path = Path(folder) / f"plan-{size}.{kind}"
+                write(path, head, tasks)
+                rows.append((f"{size:,} tasks ({path.stat().st_size / 1e6:.2f} MB)", kind, path, TARGETS.get(size)))
+        print(f"`civreform --db NEW load FILE`, median of {args.runs} runs (min–max), Python {sys.version.split()[0]}\n")
+        print("| plan | format | median s | min–max s | target s |")
+        print("| --- | --- | --- | --- | --- |")
+        for label, kind, path, target in rows:
+            times = timed_load(path, args.runs)
+            verdict = "" if target is None else f"< {target} {'ok' if statistics.median(times) < target else 'MISSED'}"
+            print(f"| {label} | {kind} | {statistics.median(times):.3f} | {min(times):.3f}–{max(times):.3f} | "
+                  f"{verdict} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
