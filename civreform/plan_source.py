@@ -10,8 +10,7 @@ from civreform.errors import PlanFileError
 
 # Limits a plan file must stay within, so that no file can take the memory or the minutes
 # of a load. Real plans hold 10-300 tasks in under 0.5 MB, nested five levels deep.
-MAX_FILE_BYTES = 5_000_000  # 5,000 tasks as long as the bundled plan's. PyYAML builds every node before
-                            # any check below can run: several seconds for the densest 5 MB of YAML
+MAX_FILE_BYTES = 5_000_000  # 5,000 tasks as long as the bundled plan's; read no further
 MAX_DEPTH = 20  # collections within collections, aliases expanded
 MAX_VALUES = 250_000  # values in the whole document, each alias counted as a copy of what it names
 MAX_ALIAS_VALUES = 1_000  # values one alias may stand for (a shared deadline or target holds a handful)
@@ -81,8 +80,7 @@ def load_json(text: str, name: str):
         return None
     except (ValueError, RecursionError, _DuplicateKey):
         return None
-    depth, values = _shape(document)
-    return document if depth <= MAX_DEPTH and values <= MAX_VALUES else None
+    return document if not isinstance(document, (dict, list)) or _within_limits(document) else None
 
 
 class _DuplicateKey(Exception):
@@ -96,16 +94,17 @@ def _json_object(pairs: list[tuple]) -> Located:
     return mapping
 
 
-def _shape(document) -> tuple[int, int]:
-    """How deeply the collections of a JSON document nest, and how many values it holds."""
-    deepest, values, pending = 0, 0, [(document, 1)]
+def _within_limits(document) -> bool:
+    """Whether a JSON document nests at most MAX_DEPTH deep and holds at most MAX_VALUES values."""
+    values, pending = 1, [(document, 1)]
     while pending:
-        value, depth = pending.pop()
-        values += 1
-        if isinstance(value, (dict, list)):
-            deepest = max(deepest, depth)
-            pending += ((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
-    return deepest, values
+        collection, depth = pending.pop()
+        children = collection.values() if isinstance(collection, dict) else collection
+        values += len(children)
+        if depth > MAX_DEPTH or values > MAX_VALUES:
+            return False
+        pending += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
+    return True
 
 
 # ── YAML ────────────────────────────────────────────────────────────────────
@@ -120,12 +119,39 @@ def load_yaml(text: str, name: str):
 
 def _make_loader():
     import yaml
+    from yaml.composer import Composer
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class Loader(base):  # type: ignore[misc, valid-type]
-        depth = 0  # collections being built around the current one
-        values = 0  # values built so far, aliases expanded
+        """libyaml's parser, and PyYAML's own composer on its events (libyaml's composer
+        cannot be stopped: it would build every node of a 5 MB file, ~14 s, before any
+        check could run); nodes are counted, and their nesting, as they are made."""
+
+        def __init__(self, stream):
+            super().__init__(stream)
+            self.anchors: dict = {}
+            self.level = self.nodes = 0  # while composing
+            self.values = 0  # while constructing: values built, aliases expanded
+
+        get_single_node = Composer.get_single_node
+        compose_document = Composer.compose_document
+        compose_scalar_node = Composer.compose_scalar_node
+        compose_sequence_node = Composer.compose_sequence_node
+        compose_mapping_node = Composer.compose_mapping_node
+
+        def compose_node(self, parent, index):
+            self.nodes += 1
+            self.level += 1
+            if self.nodes > MAX_VALUES:
+                raise PlanFileError(_TOO_MANY_VALUES, None, self.peek_event().start_mark.line + 1)
+            if self.level > MAX_DEPTH:
+                raise PlanFileError(f"nested more than {MAX_DEPTH} levels deep", None,
+                                    self.peek_event().start_mark.line + 1)
+            try:
+                return Composer.compose_node(self, parent, index)
+            finally:
+                self.level -= 1
 
     # Keep dates as strings: we check them ourselves and report the line.
     Loader.yaml_implicit_resolvers = {
@@ -140,21 +166,23 @@ def _make_loader():
     return Loader
 
 
+_TOO_MANY_VALUES = f"the plan holds more than {MAX_VALUES:,} values (an alias counts as a copy of what it names)"
+
+
 def _construct_mapping(loader, node) -> Located:
     loader.flatten_mapping(node)
     mapping = Located()
     mapping.line = node.start_mark.line + 1
     mapping.lines = {}
-    with _nested(loader, mapping):
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
-            if key in mapping:
-                raise PlanFileError(f"the key {key!r} appears twice", None, line)
-            mapping[key] = _child(loader, mapping, value_node, line)
-            mapping.lines[key] = line
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, (str, int, float, bool)) or key is None:
+            raise PlanFileError(f"a key must be plain text, not {key!r}", None, line)
+        if key in mapping:
+            raise PlanFileError(f"the key {key!r} appears twice", None, line)
+        mapping[key] = _child(loader, mapping, value_node, line)
+        mapping.lines[key] = line
     return mapping
 
 
@@ -162,24 +190,10 @@ def _construct_sequence(loader, node) -> LocatedList:
     items = LocatedList()
     items.line = node.start_mark.line + 1
     items.lines = []
-    with _nested(loader, items):
-        for child in node.value:
-            items.append(_child(loader, items, child, None))
-            items.lines.append(child.start_mark.line + 1)
+    for child in node.value:
+        items.append(_child(loader, items, child, None))
+        items.lines.append(child.start_mark.line + 1)
     return items
-
-
-@contextmanager
-def _nested(loader, collection):
-    """Count the levels as the collection is built: refused past MAX_DEPTH before
-    Python's own recursion limit is near."""
-    loader.depth += 1
-    if loader.depth > MAX_DEPTH:
-        raise PlanFileError(f"nested more than {MAX_DEPTH} levels deep", None, collection.line)
-    try:
-        yield
-    finally:
-        loader.depth -= 1
 
 
 def _child(loader, parent, node, line: int | None):
@@ -198,9 +212,8 @@ def _child(loader, parent, node, line: int | None):
     parent.height = max(parent.height, height + 1)
     loader.values += size if alias else 1  # (a value built here counted its own children already)
     if loader.values > MAX_VALUES:
-        raise PlanFileError(f"the plan holds more than {MAX_VALUES:,} values (an alias counts as a copy of "
-                            f"what it names)", None, line)
-    if parent.height + loader.depth - 1 > MAX_DEPTH:
+        raise PlanFileError(_TOO_MANY_VALUES, None, line)
+    if parent.height > MAX_DEPTH:  # (as written, the composer refused it already)
         raise PlanFileError(f"nested more than {MAX_DEPTH} levels deep (aliases expanded)", None, line)
     return value
 

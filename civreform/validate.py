@@ -33,6 +33,7 @@ RULE_FIELDS = frozenset({"quarter", "half", "month", "day", "date", "year", "eve
 MAX_TASKS = 5_000
 MAX_AGENCIES = 1_000
 MAX_TEXT_CHARS = 10_000  # one text field: a task's content, a name, a note
+MAX_MILESTONES = 50_000  # deadlines laid out over the plan's years (a yearly rule gives one a year)
 MAX_GROUP_LEVELS = 10  # groups whose members are groups, and so on
 MAX_GROUP_REACH = 10_000  # agencies a group reaches through its members, counted once per path
 
@@ -277,6 +278,7 @@ class _TaskReader:
     def __init__(self, fields: _Fields, known: dict[str, Agency], start: date | None, end: date | None):
         self.fields, self.known, self.start, self.end = fields, known, start, end
         self.seen: dict[str, int | None] = {}
+        self.milestones = 0
         self.rules: dict[tuple, DeadlineSpec] = {}
         self.phrases: dict[str, list[DeadlineSpec]] = {}
         self.laid_out: dict[tuple, list] = {}
@@ -302,13 +304,17 @@ class _TaskReader:
         support = fields.codes(entry, "support", what, self.known)
         time_text = fields.text(entry, "time_text", what)
         specs = self.deadline(entry, what, time_text)
+        deadline_line = fields.line_of(entry, "deadline" if "deadline" in entry else "time_text")
         laid_out = self.laid_out.get(key := tuple(specs))
         if laid_out is None:
             try:
                 laid_out = self.laid_out[key] = milestones_for(specs, self.start, self.end)
             except DeadlineError as error:
-                raise fields.fail(f"{what}: {error}",
-                                  fields.line_of(entry, "deadline" if "deadline" in entry else "time_text")) from None
+                raise fields.fail(f"{what}: {error}", deadline_line) from None
+        self.milestones += len(laid_out)
+        if self.milestones > MAX_MILESTONES:
+            raise fields.fail(f"{what}: the plan's deadlines come to more than {MAX_MILESTONES:,} milestones",
+                              deadline_line)
         content = fields.text(entry, "content", what)
         target = entry.get("target")
         if target is not None and not isinstance(target, dict):

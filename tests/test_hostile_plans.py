@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from civreform.plan_source import MAX_FILE_BYTES
-from civreform.validate import MAX_GROUP_LEVELS, MAX_TASKS, MAX_TEXT_CHARS
+from civreform.validate import MAX_GROUP_LEVELS, MAX_MILESTONES, MAX_TASKS, MAX_TEXT_CHARS
 from tests.conftest import PLAN, run_module
 from tests.test_plan_validation import snapshot
 
@@ -93,6 +93,19 @@ def test_a_task_content_too_long(cli, db_path, tmp_path):
     line = HEAD.count("\n") + 2
     refused(cli, db_path, path, f"task 1: content is {MAX_TEXT_CHARS + 3:,} characters long; a text holds at most "
                                 f"{MAX_TEXT_CHARS:,}", line)
+
+
+def test_deadlines_that_come_to_too_many_milestones(cli, db_path, tmp_path):
+    """A yearly deadline over a period of three centuries, in every task."""
+    head = HEAD.replace("start: 2013-09-01", "start: 1900-01-01").replace("end: 2015-12-31", "end: 2200-12-31")
+    assert head != HEAD
+    path = tmp_path / "centuries.yaml"
+    path.write_text(head + _tasks(400).replace("deadline: ongoing", "deadline: {quarter: IV, every: year}"),
+                    encoding="utf-8")
+    task = MAX_MILESTONES // 301 + 1  # the first task past the limit
+    line = head.count("\n") + 4 * task
+    refused(cli, db_path, path, f"task {task}: the plan's deadlines come to more than {MAX_MILESTONES:,} milestones",
+            line)
 
 
 def _groups(members_of) -> str:
