@@ -96,9 +96,8 @@ def _flow(value) -> str:
     return str(value)
 
 
-def plan_yaml(plan_id: str, tasks: int, seed: int = 1) -> str:
-    """The plan as YAML text (written directly: yaml.dump is too slow for 100k tasks)."""
-    head, entries = plan_data(plan_id, tasks, seed)
+def head_yaml_lines(head: dict) -> list[str]:
+    """The lines of a plan file before its tasks (format, plan, agencies), up to `tasks:`."""
     plan = head["plan"]
     lines = [f"format: {head['format']}", "plan:", f"  id: {plan['id']}", f"  number: {plan['number']}",
              f"  issued: {plan['issued']}", f"  title: {plan['title']}", "  period:",
@@ -106,7 +105,13 @@ def plan_yaml(plan_id: str, tasks: int, seed: int = 1) -> str:
     for agency in head["agencies"]:
         lines.append(f"  - code: {agency['code']}")
         lines += [f"    {key}: {_flow(value)}" for key, value in agency.items() if key != "code"]
-    lines.append("tasks:")
+    return [*lines, "tasks:"]
+
+
+def plan_yaml(plan_id: str, tasks: int, seed: int = 1) -> str:
+    """The plan as YAML text (written directly: yaml.dump is too slow for 100k tasks)."""
+    head, entries = plan_data(plan_id, tasks, seed)
+    lines = head_yaml_lines(head)
     for task in entries:
         lines.append(f'  - id: "{task["id"]}"')
         lines += [f'    {key}: "{value}"' if key == "time_text" else f"    {key}: {_flow(value)}"

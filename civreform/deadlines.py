@@ -105,17 +105,6 @@ def read_quarter(value: object) -> int:
     return number
 
 
-def parse_time_text(text: str) -> list[DeadlineSpec]:
-    """Read a Vietnamese deadline phrase ("Quý IV hàng năm") into deadline rules.
-
-    Every part of the text is read or the whole is refused with a DeadlineError that
-    names the part; nothing is guessed. See civreform.phrases and docs/deadlines.md.
-    """
-    from civreform.phrases import read_phrase  # (most commands never read a phrase)
-
-    return read_phrase(text)
-
-
 # ── Structured rules (the `deadline:` field, and specs stored as JSON) ───────
 
 RULE_KEYS = ("quarter", "quarters", "half", "month", "day", "date", "year", "every", "after", "ongoing",

@@ -107,6 +107,14 @@ class _Cell:
         return self.text[token.start:token.end]
 
 
+def parse_time_text(text: str) -> list[DeadlineSpec]:
+    """Read a Vietnamese deadline phrase ("Quý IV hàng năm") into deadline rules.
+
+    Every part of the text is read or the whole is refused with a DeadlineError that
+    names the part; nothing is guessed. See docs/deadlines.md."""
+    return read_phrase(text)
+
+
 def read_phrase(text: str) -> list[DeadlineSpec]:
     """The deadline rules a "Thời gian" cell gives; DeadlineError naming the part it cannot read."""
     if not isinstance(text, str) or not text.strip():

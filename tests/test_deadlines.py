@@ -8,8 +8,9 @@ import pytest
 
 from civreform.dates import parse_user_date
 from civreform.deadlines import (
-    DeadlineSpec, Milestone, milestones_for, parse_time_text, quarter_end, read_quarter, standing,
+    DeadlineSpec, Milestone, milestones_for, quarter_end, read_quarter, standing,
 )
+from civreform.phrases import parse_time_text
 from civreform.errors import DateInputError, DeadlineError
 
 START, END = date(2013, 9, 1), date(2015, 12, 31)

@@ -349,10 +349,10 @@ def test_standing_is_coloured_on_a_terminal_and_nowhere_else(cli, loaded):
     assert "\x1b" not in drawn
 
 
-@pytest.mark.parametrize("name, tasks", [("big.yaml", 1500), ("big.json", 12000)])
+@pytest.mark.parametrize("name, tasks", [("big.yaml", 1500), ("big.json", 4500)])
 def test_progress_bar_on_a_terminal_only(tmp_path, name, tasks):
     """On a terminal (a pseudo-terminal here) `load` of a large plan shows a Rich progress bar on
-    stderr; a streamed JSON plan (over 1 MB) moves it batch by batch, through the file."""
+    stderr; with more tasks than a batch it moves batch by batch."""
     from benchmarks.generate import write_plan
 
     plan = write_plan(tmp_path / name, "big", tasks)
@@ -361,7 +361,6 @@ def test_progress_bar_on_a_terminal_only(tmp_path, name, tasks):
     assert "loading tasks" in screen and "100%" in screen
     assert "loaded plan big" in screen
     if name.endswith(".json"):
-        assert plan.stat().st_size > 1_000_000
         assert re.search(r"\b([1-9]|[1-9][0-9])%", screen), "no progress between the start and the end"
 
 

@@ -44,3 +44,44 @@ def test_a_deadline_that_waits_is_pending_until_its_event_then_due_after_it(cli,
 
 def test_trigger_refuses_a_task_with_no_deadline_that_waits(cli, loaded):
     assert "no deadline that waits for an event" in cli("trigger", "21", "--on", "2014-01-01", expect=3).stderr
+
+
+def test_a_plan_of_time_text_only_lists_what_the_structured_plan_lists(cli, tmp_path):
+    """Every task's deadline read from its words alone gives the same milestones, and so
+    the same overdue listings, as the transcribed deadline: rules."""
+    import re
+
+    words_only = copy_plan(tmp_path, lambda text: re.sub(
+        r"^    deadline:(?: [^\n]*\n|\n(?:      [^\n]*\n)+)", "", text, flags=re.M).replace(
+        "id: nd-55-2013", "id: nd-55-words", 1)
+        # the source's impossible 31/9/2013 is refused, as it should be; the plan's rule says 30/09
+        .replace("xong trước ngày 31/9/2013", "xong trước ngày 30/9/2013"))
+    assert "deadline:" not in words_only.read_text(encoding="utf-8").split("tasks:", 1)[1]
+    cli("load")
+    cli("load", words_only)
+    for day in ("2013-10-01", "2014-01-01", "2014-06-30", "2015-04-01", "2016-01-01"):
+        def listed(plan):
+            return [(r["task"], r["milestone"], r["due"]) for r in cli.json("--plan", plan, "overdue", "--as-of", day)]
+        assert listed("nd-55-words") == listed("nd-55-2013"), day
+
+
+def test_structured_rules_recur_wait_and_span(cli, tmp_path):
+    def edit(text: str) -> str:
+        return (text.replace("    deadline: {quarter: III, year: 2013}\n",
+                             "    deadline: {every: quarter, day: 15}\n", 1)
+                .replace("    deadline: {quarter: IV, year: 2013}\n",
+                         "    deadline: {after: {event: Bộ Nội vụ ban hành hướng dẫn, days: 30}}\n", 1))
+    cli("load", copy_plan(tmp_path, edit))
+    quarterly = cli.json("show", "21")["milestones"]
+    assert [m["due"] for m in quarterly][:3] == ["2013-09-15", "2013-12-15", "2014-03-15"]
+    assert [m["label"] for m in quarterly][:2] == ["2013-q3", "2013-q4"]
+    waiting = cli.json("show", "2")["milestones"][0]
+    assert (waiting["standing"], waiting["after_days"]) == ("pending", 30)
+
+
+def test_a_structured_rule_error_names_its_line(cli, tmp_path):
+    plan = copy_plan(tmp_path, lambda text: text.replace("    deadline: {quarter: III, year: 2013}\n",
+                                                         "    deadline: {every: fortnight}\n", 1))
+    result = cli("load", plan, expect=3)
+    line = plan.read_text(encoding="utf-8").splitlines().index("    deadline: {every: fortnight}") + 1
+    assert f"plan.yaml:{line}:" in result.stderr and "every must be" in result.stderr

@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civreform.deadlines import (
-    DeadlineSpec, Milestone, milestones_for, parse_time_text, rule_from_mapping, spec_to_mapping, standing,
+    DeadlineSpec, Milestone, milestones_for, rule_from_mapping, spec_to_mapping, standing,
 )
 from civreform.errors import DeadlineError
+from civreform.phrases import parse_time_text
 
 MID = (date(2013, 8, 14), date(2015, 12, 31))
 WHOLE = (date(2014, 1, 1), date(2015, 12, 31))

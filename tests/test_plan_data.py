@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from civreform.deadlines import milestones_for, parse_time_text
+from civreform.deadlines import milestones_for
+from civreform.phrases import parse_time_text
 from civreform.errors import DeadlineError
 from civreform.plan import read_plan_file
 from tests.conftest import PLAN, ROOT, SOURCE

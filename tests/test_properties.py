@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civreform.dates import FIRST_YEAR, LAST_YEAR, parse_user_date
-from civreform.deadlines import parse_time_text
+from civreform.phrases import parse_time_text
 from civreform.errors import CivreformError
 from civreform.plan import parse_plan_text
 from tests.conftest import PLAN
@@ -65,7 +65,7 @@ ORIGINAL_LINES = PLAN.read_text(encoding="utf-8").splitlines(keepends=True)[:260
 
 def _mangled(data, lines: list[str], edits: tuple[int, int], actions: list[str], junk) -> str:
     """The plan's lines with a few drawn edits: delete, duplicate, replace or insert a line, or
-    append one after everything (where a streamed reading meets it last)."""
+    append one after everything."""
     lines = list(lines)
     for _ in range(data.draw(st.integers(*edits))):
         index = data.draw(st.integers(min_value=0, max_value=len(lines) - 1))
@@ -93,43 +93,6 @@ def test_mangled_plan_files_load_or_raise_our_error(data):
         parse_plan_text(text, "fuzz.yaml")
     except CivreformError:
         pass
-
-
-@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 100)), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_a_streamed_plan_reads_as_the_whole_file_does(data, tmp_path, monkeypatch):
-    """Large YAML and JSON plans are read one task at a time: for any mangled file the streamed
-    reading gives the same tasks, or fails with our error, as reading the whole file does."""
-    import json as json_module
-
-    import civreform.plan
-    from civreform.plan import read_plan_file
-
-    monkeypatch.setattr(civreform.plan, "STREAM_FROM_BYTES", 0)
-    text = _mangled(data, PLAN.read_text(encoding="utf-8").splitlines(keepends=True), (0, 3),
-                    ["delete", "duplicate", "insert", "append"], st.sampled_from(
-                        ["  - id: 1\n", "    lead: [x]\n", "format: civreform-plan/2\n", "extra: 1\n", "---\n",
-                         "    deadline: &d {quarter: IV, year: 2013}\n", "    deadline: *d\n", "tasks: []\n"]))
-    path = tmp_path / "fuzz.yaml"
-    path.write_text(text, encoding="utf-8")
-
-    def outcome(source, stream: bool):
-        try:
-            plan = read_plan_file(source, stream=stream)
-            return [(t.id, t.lead, t.support, t.milestones, t.title) for t in plan.tasks]
-        except CivreformError as error:
-            return type(error).__name__
-
-    whole = outcome(path, stream=False)
-    assert outcome(path, stream=True) == whole
-    if isinstance(whole, list):  # the same plan as JSON streams to the same tasks
-        import yaml
-
-        document = yaml.load(text, Loader=civreform.plan._make_loader())  # noqa: S506
-        as_json = path.with_suffix(".json")
-        as_json.write_text(json_module.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
-        assert outcome(as_json, stream=True) == whole
 
 
 @SETTINGS
