@@ -823,7 +823,9 @@ def import_(
     if path == "-":
         if sys.stdin is None:
             raise fail("standard input is closed; nothing to import", 3)
-        data, path = sys.stdin.buffer.read(), "<stdin>"
+        from civreform.progress import IMPORT_LIMIT
+
+        data, path = sys.stdin.buffer.read(IMPORT_LIMIT + 1), "<stdin>"
     database = open_db()
     with progress_bar("checking rows") as advance:
         result = progress.import_csv(database.conn, path, today=today(), by=by or os.environ.get("USER", ""),

@@ -354,6 +354,8 @@ def read_csv_rows(path, data: bytes | None = None) -> tuple[list[str], list[tupl
 
     if data is not None:
         raw = data
+        if len(raw) > IMPORT_LIMIT:
+            raise ImportFileError(f"{path}: larger than {IMPORT_LIMIT // 1_000_000} MB; split it into several files")
     else:
         try:
             raw = _read_capped(Path(path))

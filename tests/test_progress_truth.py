@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -184,23 +186,32 @@ def test_the_template_is_vietnamese_with_a_bom_and_imports_unchanged_as_nothing(
     assert not cli("template", "--no-bom").stdout.startswith("\ufeff")
 
 
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+
+
 def test_an_unbalanced_quote_cannot_swallow_rows(cli, loaded, tmp_path, db_path):
     path = tmp_path / "broken.csv"
-    lines = ["task,status,date,note", '21,done,2013-09-20,"unclosed note'] + [
-        f"{n},in-progress,2013-10-0{n},row {n}" for n in range(2, 9)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(HOSTILE / "unbalanced_quote.csv", path)
     result = cli("import", path, expect=3)
     assert "broken.csv:2: a quoted field runs over" in result.stderr and event_count(db_path) == 0
-    path.write_text("\n".join(lines[:2] + ['x"', *lines[2:]]) + "\n", encoding="utf-8")  # closed two lines on
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:2] + ['x"', *lines[2:]]) + "\n", encoding="utf-8")  # closed a line on
     result = cli("import", path, expect=3)
     assert "broken.csv:2: a quoted field runs over 2 lines" in result.stderr and event_count(db_path) == 0
 
 
-def test_a_nul_in_an_imported_note_is_refused(cli, loaded, tmp_path, db_path):
-    path = tmp_path / "nul.csv"
-    path.write_bytes(b"task,status,date,note\r\n21,done,2013-09-20,a\x00b\r\n")
-    assert "nul.csv:2: a NUL character" in cli("import", path, expect=3).stderr
+def test_a_nul_in_an_imported_note_is_refused(cli, loaded, db_path):
+    assert "nul_in_note.csv:2: a NUL character" in cli("import", HOSTILE / "nul_in_note.csv", expect=3).stderr
     assert event_count(db_path) == 0
+
+
+def test_standard_input_is_read_no_further_than_an_import_may_be(loaded):
+    from civreform.progress import IMPORT_LIMIT
+    from tests.conftest import run_module
+
+    done = run_module("import", "-", env={"CIVREFORM_DB": str(loaded)},
+                      input="task,status,date\n" + "x" * (IMPORT_LIMIT + 10))
+    assert done.returncode == 3 and "larger than 50 MB" in done.stderr
 
 
 # ── 5. reports show why ──────────────────────────────────────────────────────
