@@ -114,14 +114,11 @@ def read_register_file(path: str | Path) -> Register:
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise RegisterFileError("no such file", name) from None
-    except IsADirectoryError:
-        raise RegisterFileError("is a directory, not a register file", name) from None
     except UnicodeDecodeError as error:
         raise RegisterFileError(f"not UTF-8 text (byte {error.start})", name) from None
     except OSError as error:
-        raise RegisterFileError(error.strerror or str(error), name) from None
+        problem = {FileNotFoundError: "no such file", IsADirectoryError: "is a directory, not a register file"}
+        raise RegisterFileError(problem.get(type(error)) or error.strerror or str(error), name) from None
     return parse_register_text(text, name)
 
 
@@ -216,11 +213,11 @@ class _Validator:
     def register(self, document) -> Register:
         if document is None:
             raise self.fail("the file is empty", None)
-        root = self.mapping(document, "the register", 1, TOP_FIELDS)
-        written = root.get("format")
-        if written != FORMAT:
+        written = document.get("format") if isinstance(document, dict) else None
+        if written != FORMAT:  # first: a plan file given here is told so, not that its keys are unknown
             raise self.fail(f"'format' must be {FORMAT!r}" + (f", not {written!r}" if written is not None else ""),
-                            self.line_of(root, "format") if written is not None else self.line_of(root))
+                            self.line_of(document, "format") if written is not None else self.line_of(document))
+        root = self.mapping(document, "the register", 1, TOP_FIELDS)
         province = self.code(root.get("province"), self.line_of(root, "province"), "'province'")
         entries = root.get("agencies")
         if not isinstance(entries, list) or not entries:

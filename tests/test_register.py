@@ -221,3 +221,18 @@ def test_register_warns_of_plan_codes_it_does_not_know(cli, loaded, tmp_path):
     smaller.write_text(text[:start], encoding="utf-8")
     result = cli("register", smaller)
     assert result.stderr == ("civreform: plan nd-55-2013 names agencies the register does not know: dvsn-dn\n")
+
+
+def test_a_folder_or_a_file_that_is_not_utf8_is_one_line(tmp_path):
+    with pytest.raises(RegisterFileError, match=r": is a directory, not a register file$"):
+        read_register_file(tmp_path)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: Sở Y tế\n".encode("utf-8").replace("ở".encode("utf-8"), b"\xf5"))
+    with pytest.raises(RegisterFileError, match=r"latin\.yaml: not UTF-8 text"):
+        read_register_file(latin)
+
+
+def test_a_plan_file_given_as_a_register_is_told_so(cli, loaded):
+    result = cli("register", ROOT / "data" / "plan_55_2013.yaml", expect=3)
+    assert result.stderr.endswith("plan_55_2013.yaml:9: 'format' must be 'civreform-register/1', "
+                                  "not 'civreform-plan/1'\n")
