@@ -49,7 +49,7 @@ def store_register(conn: sqlite3.Connection, register: Register, plan_ids: list[
         memberships = [(province, group, a.code) for a in register.agencies for group in a.groups]
         conn.executemany("INSERT INTO register_groups (province, group_code, member_code) VALUES (?, ?, ?)",
                          memberships)
-        rows = sum(_fill_task_member_periods(conn, plan_id, province) for plan_id in plan_ids)
+        rows = sum(rebuild_task_member_periods(conn, plan_id, province) for plan_id in plan_ids)
         events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     return RegisterLoadResult(province, replaced, len(register.agencies), len(memberships), events,
                               list(plan_ids), rows)
@@ -58,20 +58,42 @@ def store_register(conn: sqlite3.Connection, register: Register, plan_ids: list[
 def plans_for_province(conn: sqlite3.Connection, province: str) -> list[str]:
     """The loaded plans a province's register serves: those whose `place` reads as the
     province code (Nam Định ~ nam-dinh), or whose task members it gave before."""
-    words = " ".join(province.replace("_", "-").split("-"))
-    found = []
-    for plan_id, meta in conn.execute("SELECT plan_id, meta FROM plans ORDER BY plan_id"):
-        try:
-            place = json.loads(meta).get("place") or ""
-        except (ValueError, AttributeError):
-            place = ""
-        if isinstance(place, str) and fold(place) == words:
-            found.append(plan_id)
+    found = [plan_id for plan_id, meta in conn.execute("SELECT plan_id, meta FROM plans ORDER BY plan_id")
+             if _place_words(meta) == _code_words(province)]
     for (plan_id,) in conn.execute("SELECT DISTINCT plan_id FROM task_member_periods WHERE province = ? "
                                    "AND plan_id IN (SELECT plan_id FROM plans) ORDER BY plan_id", (province,)):
         if plan_id not in found:
             found.append(plan_id)
     return found
+
+
+def refresh_plan_members(conn: sqlite3.Connection, plan_id: str) -> int:
+    """Work out again the task members of a plan just stored (call it inside the plan's
+    own load transaction): from the stored register that served it before, else the one
+    whose province its `place` names. Without one, the plan has no rows. Returns them."""
+    row = conn.execute("SELECT province FROM task_member_periods WHERE plan_id = ? LIMIT 1", (plan_id,)).fetchone()
+    province = row[0] if row else None
+    if province is None:
+        meta = conn.execute("SELECT meta FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
+        words = _place_words(meta[0]) if meta else ""
+        province = next((code for (code,) in conn.execute("SELECT DISTINCT province FROM register_agencies")
+                         if words and _code_words(code) == words), None)
+    if province is None:
+        conn.execute("DELETE FROM task_member_periods WHERE plan_id = ?", (plan_id,))
+        return 0
+    return rebuild_task_member_periods(conn, plan_id, province)
+
+
+def _place_words(meta: str) -> str:
+    try:
+        place = json.loads(meta).get("place") or ""
+    except (ValueError, AttributeError):
+        return ""
+    return fold(place) if isinstance(place, str) else ""
+
+
+def _code_words(province: str) -> str:
+    return " ".join(province.replace("_", "-").split("-"))
 
 
 def expand_group_on(conn: sqlite3.Connection, province: str, group_code: str, day: date) -> list[str]:
@@ -89,11 +111,13 @@ def fill_task_member_periods(conn: sqlite3.Connection, plan_id: str, province: s
     """Work out again, in one transaction, the members of plan_id's group-led tasks from
     the stored register of `province`. Returns the number of rows."""
     with write_transaction(conn):
-        return _fill_task_member_periods(conn, plan_id, province)
+        return rebuild_task_member_periods(conn, plan_id, province)
 
 
-def _fill_task_member_periods(conn: sqlite3.Connection, plan_id: str, province: str) -> int:
-    """A task led by a group the register gives members gets one row per member that
+def rebuild_task_member_periods(conn: sqlite3.Connection, plan_id: str, province: str) -> int:
+    """fill_task_member_periods inside the caller's transaction.
+
+    A task led by a group the register gives members gets one row per member that
     ever belongs to it, with the member's validity: a report can then take the members
     valid on a milestone's due date (valid_from <= due < valid_until, NULL ends open).
     A member of two leading groups counts once, through the first. A lead that is not

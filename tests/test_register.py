@@ -236,3 +236,29 @@ def test_a_plan_file_given_as_a_register_is_told_so(cli, loaded):
     result = cli("register", ROOT / "data" / "plan_55_2013.yaml", expect=3)
     assert result.stderr.endswith("plan_55_2013.yaml:9: 'format' must be 'civreform-register/1', "
                                   "not 'civreform-plan/1'\n")
+
+
+def test_a_reloaded_plan_gets_its_members_again_from_the_stored_register(cli, loaded, tmp_path):
+    """What load will do once wired: refresh_plan_members inside the plan's transaction."""
+    import sqlite3
+
+    from conftest import copy_plan
+    from civreform.db import write_transaction
+    from civreform.register_store import refresh_plan_members
+
+    cli("register")
+    without_1 = copy_plan(tmp_path, lambda text: text.replace('  - id: "1"\n', '  - id: "1b"\n', 1))
+    cli("load", without_1)
+    assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1'") == [(29,)]  # stale
+    conn = sqlite3.connect(loaded, isolation_level=None)
+    try:
+        with write_transaction(conn):
+            assert refresh_plan_members(conn, "nd-55-2013") == 29 * 3
+        assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1'") == [(0,)]
+        assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1b'") == [(29,)]
+        with write_transaction(conn):
+            conn.execute("DELETE FROM register_agencies")
+            conn.execute("DELETE FROM task_member_periods")
+            assert refresh_plan_members(conn, "nd-55-2013") == 0  # no register: no rows
+    finally:
+        conn.close()
