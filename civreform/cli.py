@@ -1044,6 +1044,42 @@ def report(
     say(words("report.wrote", target=output), err=True)
 
 
+@app.command()
+@reported
+def register(
+    path: Annotated[Optional[Path], typer.Argument(
+        help="An agency register (YAML). Default: the bundled register of Nam Định.")] = None,
+):
+    """Validate a province's agency register and store it, in one transaction.
+
+    The register says who belongs to a group such as "Các sở, ban, ngành" on a given
+    day, and who took over the tasks of a body that merged or ended. Loading it again
+    (edited) replaces that province's register; recorded progress is never touched.
+    The group-led tasks of the province's plans (--plan: that plan) get their members
+    from it.
+
+    Example: civreform register data/agencies/nam_dinh.yaml
+    """
+    from civreform.register import bundled_register_path, plan_agencies, read_register_file
+    from civreform.register_store import plans_for_province, store_register
+
+    register_data = read_register_file(path or bundled_register_path())
+    database = open_db()
+    plan_ids = [plan_filter(database.conn)] if _settings().plan else plans_for_province(
+        database.conn, register_data.province)
+    result = store_register(database.conn, register_data, plan_ids)
+    verb = "updated" if result.replaced else "loaded"
+    say(f"{verb} the agency register of {result.province}: {result.agencies} agencies, {result.memberships} "
+        f"group memberships; {result.events_kept} progress events kept")
+    from civreform.reports import list_agencies
+
+    for plan_id in result.plans:
+        unknown = plan_agencies(register_data, [row["code"] for row in list_agencies(database.conn, plan_id)])
+        if unknown:
+            say(f"civreform: plan {plan_id} names agencies the register does not know: {', '.join(unknown)}",
+                err=True)
+
+
 # ── progress bars ───────────────────────────────────────────────────────────
 
 class progress_bar:

@@ -432,8 +432,53 @@ def m0007_search_index(db) -> None:
 # file is ever adopted (set by 0006; databases made before carry it from then on).
 APPLICATION_ID = 0x43495652
 
+def m0008_agency_register(db) -> None:
+    """A province's agency register (register.py): its bodies with their validity and
+    successors, the groups they belong to, and each group-led task's members with the
+    days they answer for it (task_member_periods, rebuilt from the register and the plan
+    whenever either is stored: a cache, never the source of truth). No event is touched."""
+    _run_script(db, """
+CREATE TABLE register_agencies (
+    province    TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    name_en     TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL,
+    aliases     TEXT NOT NULL DEFAULT '[]',
+    valid_from  TEXT,
+    valid_until TEXT,
+    successor   TEXT,
+    basis       TEXT NOT NULL DEFAULT '',
+    note        TEXT NOT NULL DEFAULT '',
+    search_key  TEXT NOT NULL,
+    PRIMARY KEY (province, code)
+) WITHOUT ROWID;
+CREATE INDEX register_agencies_by_code ON register_agencies (code);
+CREATE TABLE register_groups (
+    province    TEXT NOT NULL,
+    group_code  TEXT NOT NULL,
+    member_code TEXT NOT NULL,
+    PRIMARY KEY (province, group_code, member_code)
+) WITHOUT ROWID;
+CREATE INDEX register_groups_by_member ON register_groups (province, member_code);
+CREATE TABLE task_member_periods (
+    plan_id     TEXT NOT NULL,
+    task_id     TEXT NOT NULL,
+    agency_code TEXT NOT NULL,
+    valid_from  TEXT,
+    valid_until TEXT,
+    via         TEXT NOT NULL,
+    province    TEXT NOT NULL,
+    PRIMARY KEY (plan_id, task_id, agency_code)
+) WITHOUT ROWID;
+CREATE INDEX task_member_periods_by_agency ON task_member_periods (plan_id, agency_code);
+""")
+
+
 MIGRATIONS = [m0001_initial, m0002_status_indexes, m0003_task_lead_codes, m0004_current_state,
-              m0005_compact_links, m0006_events_kinds_and_milestones, m0007_search_index]
+              m0005_compact_links, m0006_events_kinds_and_milestones, m0007_search_index,
+              m0008_agency_register]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

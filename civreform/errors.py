@@ -58,3 +58,7 @@ class SettingError(CivreformError):
     """An environment variable with a value civreform cannot use (a usage error)."""
 
     exit_code = 2
+
+
+class RegisterFileError(PlanFileError):
+    """An agency register file that cannot be read or does not validate (FILE:LINE: problem)."""

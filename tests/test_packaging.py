@@ -24,6 +24,7 @@ def test_wheel_ships_and_finds_the_bundled_plan(tmp_path):
     assert "civreform/data/plan_55_2013.yaml" in names
     assert "civreform/data/source/plan_55_KH-UBND_2013.vi.txt" in names
     assert "civreform/templates/report.html.j2" in names  # `civreform report` reads it from the package
+    assert "civreform/data/agencies/nam_dinh.yaml" in names
     target = tmp_path / "site"
     installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                                 str(wheel)], capture_output=True, text=True, timeout=600)
@@ -47,6 +48,11 @@ def test_wheel_ships_and_finds_the_bundled_plan(tmp_path):
                             capture_output=True, text=True, env=env, cwd=elsewhere)
     assert script.returncode == 0, script.stderr
     assert script.stdout.startswith("task,plan,title")
+    # And the bundled agency register, from the installed copy.
+    registered = subprocess.run([sys.executable, "-m", "civreform", "register"], capture_output=True, text=True,
+                                env=env, cwd=elsewhere)
+    assert registered.returncode == 0 and "agency register of nam-dinh: 37 agencies" in registered.stdout, \
+        registered.stderr
 
 
 def test_the_entry_point_turns_the_cycle_collector_back_on():
