@@ -303,12 +303,25 @@ def open_db(autoload: bool = True, create: bool = True):
     database = open_database(path, create=create, make_parent=is_default)
     settings.opened.append(database)
     if database.created and autoload:
-        from civreform.loading import store_plan
-        from civreform.plan import bundled_plan_path, read_plan_file
-
-        result = store_plan(database.conn, read_plan_file(bundled_plan_path()))
+        result = load_bundled(database.conn)
         say(words("created", path=path, number=result.number, tasks=result.tasks), err=True)
     return database
+
+
+def load_bundled(conn, progress=None):
+    """The bundled plan with the bundled register of its province (Nam Định), which
+    says who belongs to "Các sở, ban, ngành" and "UBND cấp huyện" on each day."""
+    from civreform.loading import store_plan
+    from civreform.plan import bundled_plan_path, read_plan_file
+    from civreform.register import bundled_register_path, read_register_file
+    from civreform.register_store import store_register
+
+    plan = read_plan_file(bundled_plan_path())
+    register = read_register_file(bundled_register_path())
+    if conn.execute("SELECT 1 FROM register_agencies WHERE province = ? LIMIT 1", (register.province,)).fetchone() \
+            is None:
+        store_register(conn, register)
+    return store_plan(conn, plan, progress=progress)
 
 
 def as_of_date(value: str | None) -> date:
@@ -404,6 +417,16 @@ def headers(*keys: str | tuple[str, str]) -> list[tuple[str, str]]:
     return [(key, catalogue.column(name, lang)) for key, name in pairs]
 
 
+def with_successors(conn, rows, day: date):
+    """Listing rows with now_with: for each lead that no longer exists on `day`, who
+    answers for its tasks then (the agency register's successors)."""
+    from civreform.reports import successor_now
+
+    for row in rows:
+        answers = successor_now(conn, row["lead"], day)
+        yield {**row, "now_with": [f"{code}>{answers[code]}" for code in row["lead"] if code in answers]}
+
+
 def lead_names(conn) -> dict | None:
     """{(plan, code): name} for tables in Vietnamese, which show agencies by name."""
     if _settings().lang != "vi":
@@ -426,13 +449,13 @@ def load(
     Example: civreform load data/plan_55_2013.yaml
     """
     from civreform.loading import store_plan
-    from civreform.plan import bundled_plan_path, read_plan_file
+    from civreform.plan import read_plan_file
 
     # The plan is read and validated before the database is touched.
-    plan = read_plan_file(path or bundled_plan_path())
+    plan = read_plan_file(path) if path else None
     database = open_db(autoload=False)
     with progress_bar("loading tasks") as advance:
-        result = store_plan(database.conn, plan, progress=advance)
+        result = store_plan(database.conn, plan, progress=advance) if plan else load_bundled(database.conn, advance)
     say(words("load.done", verb=words("load.updated" if result.replaced else "load.loaded"), plan=result.plan_id,
               number=result.number, tasks=result.tasks, milestones=result.milestones, agencies=result.agencies,
               events=result.events_kept))
@@ -457,9 +480,21 @@ def plans(fmt: FormatOption = Format.table, bom: BomOption = False):
 
 @app.command()
 @reported
-def agencies(fmt: FormatOption = Format.table, bom: BomOption = False):
-    """List agencies with the number of tasks each leads and supports (named directly)."""
+def agencies(
+    action: Annotated[Optional[str], typer.Argument(metavar="[load FILE]", help="load FILE: store an agency register.")] = None,
+    file: Annotated[Optional[Path], typer.Argument(metavar="", hidden=True)] = None,
+    fmt: FormatOption = Format.table,
+    bom: BomOption = False,
+):
+    """List agencies with the tasks each leads, supports and owes through its groups;
+    `civreform agencies load FILE` stores an agency register (as `register FILE`)."""
     from civreform import reports, render
+
+    if action is not None:
+        if action != "load" or file is None:
+            raise fail(f"agencies: {action!r}: the only action is `load FILE`", 2)
+        store_register_file(file)
+        return
 
     database = open_db()
     rows = reports.list_agencies(database.conn, plan_filter(database.conn))
@@ -472,9 +507,11 @@ def agencies(fmt: FormatOption = Format.table, bom: BomOption = False):
             yield {**row, "_name": row["name"] if lang == "vi" else (row["name_en"] or row["name"]),
                    "_kind": catalogue.kind(row["kind"], lang)}
 
-    columns = ["plan", "code", "name", "name_en", "kind", "lead_tasks", "support_tasks", "members", "groups", "note"]
+    columns = ["plan", "code", "name", "name_en", "kind", "lead_tasks", "support_tasks", "group_tasks", "members",
+               "groups", "note"]
     render.write_rows(rows, fmt.value, columns=columns, display=shown, table_columns=headers(
-        "code", ("_name", "agency"), ("_kind", "kind"), "lead_tasks", "support_tasks", "members"), bom=bom,
+        "code", ("_name", "agency"), ("_kind", "kind"), "lead_tasks", "support_tasks", "group_tasks", "members"),
+        bom=bom,
         empty=words("agencies.empty"))
 
 
@@ -487,6 +524,8 @@ def tasks(
     role: Annotated[Role, typer.Option("--role", help="lead (default), support or any.")] = Role.lead,
     direct: Annotated[bool, typer.Option("--direct", help="Only tasks that name the agency itself, not its groups.")] = False,
     standing: Annotated[Optional[Standing], typer.Option("--standing", help="Only tasks with this standing.")] = None,
+    successors: Annotated[bool, typer.Option(
+        "--successors", help="With --agency: also the tasks of the bodies it took over (the agency register).")] = False,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
     bom: BomOption = False,
@@ -504,12 +543,13 @@ def tasks(
     plan_id = plan_filter(database.conn)
     scope = agency_scope(database.conn, agency, plan_id, direct)
     when = as_of_date(as_of)
+    inherited = reports.predecessors(database.conn, scope.code, max(when, today())) if scope and successors else []
     rows = reports.list_tasks(database.conn, when, plan_id=plan_id, scope=scope, role=role.value,
-                              standing=standing.value if standing else None)
+                              standing=standing.value if standing else None, inherited=inherited)
     from civreform import words as catalogue
 
-    table_columns = ["task", "_title", "lead", *(["via"] if scope is not None else []), "next_due", "_status",
-                     "_percent", "_standing"]
+    table_columns = ["task", "_title", "lead", *(["via"] if scope is not None else []),
+                     *(["inherited_from"] if inherited else []), "next_due", "_status", "_percent", "_standing"]
     title = (words("tasks.title", date=when.isoformat())
              + (f" — {scope.name} ({catalogue.role(role.value, _settings().lang)})" if scope else ""))
     names = lead_names(database.conn)
@@ -564,6 +604,8 @@ def overdue(
     fmt: FormatOption = Format.table,
     bom: BomOption = False,
     fail_on_overdue: Annotated[bool, typer.Option("--fail-on-overdue", help="Exit with status 1 when anything is overdue.")] = False,
+    successors: Annotated[bool, typer.Option(
+        "--successors", help="Add now_with: who answers today for a lead that no longer exists.")] = False,
 ):
     """Milestones due before the as-of date and not done by then, most overdue first.
 
@@ -579,11 +621,15 @@ def overdue(
     scope = agency_scope(database.conn, agency, plan_id)
     when = as_of_date(as_of)
     rows = reports.overdue(database.conn, when, plan_id=plan_id, scope=scope)
+    columns = reports.OVERDUE_COLUMNS
+    if successors:
+        rows, columns = with_successors(database.conn, rows, max(when, today())), [*columns, "now_with"]
     title = words("overdue.title", date=when.isoformat()) + (f" — {scope.name}" if scope else "")
     names = lead_names(database.conn)
     count = render.write_rows(rows, fmt.value, display=lambda rows: for_table(rows, names=names),
-                              columns=reports.OVERDUE_COLUMNS, bom=bom,
-                              table_columns=headers(*MILESTONE_TABLE, "days_overdue", "lead", "_status", "_percent",
+                              columns=columns, bom=bom,
+                              table_columns=headers(*MILESTONE_TABLE, "days_overdue", "lead",
+                                                    *(["now_with"] if successors else []), "_status", "_percent",
                                                     "_title", "reason"),
                               title=title, empty=words("overdue.empty", date=when.isoformat()))
     if fail_on_overdue and count:
@@ -1060,6 +1106,11 @@ def register(
 
     Example: civreform register data/agencies/nam_dinh.yaml
     """
+    store_register_file(path)
+
+
+def store_register_file(path: Path | None) -> None:
+    """`register FILE` and `agencies load FILE`: read, store, say what changed."""
     from civreform.register import bundled_register_path, plan_agencies, read_register_file
     from civreform.register_store import plans_for_province, store_register
 
@@ -1068,16 +1119,15 @@ def register(
     plan_ids = [plan_filter(database.conn)] if _settings().plan else plans_for_province(
         database.conn, register_data.province)
     result = store_register(database.conn, register_data, plan_ids)
-    verb = "updated" if result.replaced else "loaded"
-    say(f"{verb} the agency register of {result.province}: {result.agencies} agencies, {result.memberships} "
-        f"group memberships; {result.events_kept} progress events kept")
+    say(words("register.done", verb=words("load.updated" if result.replaced else "load.loaded"),
+              province=result.province, agencies=result.agencies, memberships=result.memberships,
+              events=result.events_kept))
     from civreform.reports import list_agencies
 
     for plan_id in result.plans:
         unknown = plan_agencies(register_data, [row["code"] for row in list_agencies(database.conn, plan_id)])
         if unknown:
-            say(f"civreform: plan {plan_id} names agencies the register does not know: {', '.join(unknown)}",
-                err=True)
+            say(words("register.unknown", plan=plan_id, codes=", ".join(unknown)), err=True)
 
 
 # ── progress bars ───────────────────────────────────────────────────────────

@@ -473,6 +473,8 @@ CREATE TABLE task_member_periods (
     PRIMARY KEY (plan_id, task_id, agency_code)
 ) WITHOUT ROWID;
 CREATE INDEX task_member_periods_by_agency ON task_member_periods (plan_id, agency_code);
+ALTER TABLE task_members ADD COLUMN valid_from TEXT;
+ALTER TABLE task_members ADD COLUMN valid_until TEXT;
 """)
 
 

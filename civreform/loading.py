@@ -120,6 +120,10 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
         from civreform.search import index_plan
 
         index_plan(conn, plan.id)
+        from civreform.register_store import apply_to_plan, refresh_plan_members
+
+        if refresh_plan_members(conn, plan.id):  # a stored register serves this plan
+            apply_to_plan(conn, plan.id)
         events_kept = conn.execute("SELECT count(*) FROM events WHERE plan_id = ?", (plan.id,)).fetchone()[0]
         orphaned = sum(group[3] for group in orphan_groups(conn, plan.id))
     return LoadResult(plan.id, plan.number, replaced, len(plan.tasks), milestones, len(plan.agencies),

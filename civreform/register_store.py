@@ -49,7 +49,10 @@ def store_register(conn: sqlite3.Connection, register: Register, plan_ids: list[
         memberships = [(province, group, a.code) for a in register.agencies for group in a.groups]
         conn.executemany("INSERT INTO register_groups (province, group_code, member_code) VALUES (?, ?, ?)",
                          memberships)
-        rows = sum(rebuild_task_member_periods(conn, plan_id, province) for plan_id in plan_ids)
+        rows = 0
+        for plan_id in plan_ids:
+            rows += rebuild_task_member_periods(conn, plan_id, province)
+            apply_to_plan(conn, plan_id)
         events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     return RegisterLoadResult(province, replaced, len(register.agencies), len(memberships), events,
                               list(plan_ids), rows)
@@ -145,6 +148,41 @@ def rebuild_task_member_periods(conn: sqlite3.Connection, plan_id: str, province
           AND EXISTS (SELECT 1 FROM task_member_periods p WHERE p.plan_id = ta.plan_id AND p.task_id = ta.task_id)
         ORDER BY ta.task_id, ta.seq""", params)
     return conn.execute("SELECT count(*) FROM task_member_periods WHERE plan_id = ?", (plan_id,)).fetchone()[0]
+
+
+def apply_to_plan(conn: sqlite3.Connection, plan_id: str) -> None:
+    """Give a stored plan the register's view of its agencies (inside the caller's
+    transaction): each task a register group leads is reported by that group's members
+    with the days they answer for it (task_members with valid_from/valid_until, from
+    task_member_periods), and the register's bodies the plan does not name join the
+    plan's agencies and groups, so that they can be found, shown and can report. The
+    plan file's own rows are written again by every load, and this runs after them."""
+    province = conn.execute("SELECT province FROM task_member_periods WHERE plan_id = ? LIMIT 1",
+                            (plan_id,)).fetchone()
+    if province is None:
+        return
+    params = {"plan": plan_id, "province": province[0]}
+    seq = conn.execute("SELECT coalesce(max(seq), 0) FROM agencies WHERE plan_id = :plan", params).fetchone()[0]
+    conn.execute("""
+        INSERT INTO agencies (plan_id, code, seq, name, name_en, kind, aliases, note, search_key)
+        SELECT :plan, r.code, :seq + r.seq, r.name, r.name_en, r.kind, r.aliases,
+               'from the agency register of ' || r.province, r.search_key
+        FROM register_agencies r WHERE r.province = :province
+          AND NOT EXISTS (SELECT 1 FROM agencies a WHERE a.plan_id = :plan AND a.code = r.code)""",
+                 {**params, "seq": seq})
+    conn.execute("""
+        INSERT OR IGNORE INTO agency_members (plan_id, group_code, member_code)
+        SELECT :plan, g.group_code, g.member_code FROM register_groups g
+        WHERE g.province = :province
+          AND EXISTS (SELECT 1 FROM agencies a WHERE a.plan_id = :plan AND a.code = g.group_code)""", params)
+    conn.execute("""DELETE FROM task_members WHERE plan_id = :plan
+                    AND task_id IN (SELECT task_id FROM task_member_periods WHERE plan_id = :plan)""", params)
+    conn.execute("""
+        INSERT INTO task_members (plan_id, task_id, agency_code, via, valid_from, valid_until)
+        SELECT plan_id, task_id, agency_code, via, valid_from, valid_until FROM task_member_periods
+        WHERE plan_id = :plan""", params)
+    conn.execute("""UPDATE tasks SET per_member = 1 WHERE plan_id = :plan
+                    AND task_id IN (SELECT task_id FROM task_member_periods WHERE plan_id = :plan)""", params)
 
 
 def _iso(day: date | None) -> str | None:

@@ -147,11 +147,42 @@ def _agency_suggestions(conn: sqlite3.Connection, query: str, plan_id: str | Non
     return f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
 
 
+def predecessors(conn: sqlite3.Connection, code: str, day: date) -> list[str]:
+    """The agencies whose tasks `code` took over by `day` (the agency register's
+    successors, followed back through every step)."""
+    return [row[0] for row in conn.execute(
+        """WITH RECURSIVE before(code) AS (
+             SELECT code FROM register_agencies WHERE successor = :code AND valid_until <= :day
+             UNION SELECT r.code FROM register_agencies r JOIN before b ON r.successor = b.code
+             WHERE r.valid_until <= :day)
+           SELECT code FROM before""", {"code": code, "day": day.isoformat()})]
+
+
+def successor_now(conn: sqlite3.Connection, codes: list[str], day: date) -> dict[str, str]:
+    """For each of `codes` that no longer exists on `day`, who answers for its tasks then
+    (its successors followed to the last); codes still in being are left out."""
+    answers = {}
+    for code in codes:
+        current, seen = code, {code}
+        while True:
+            row = conn.execute("SELECT successor FROM register_agencies WHERE code = ? AND valid_until <= ? "
+                               "AND successor IS NOT NULL LIMIT 1", (current, day.isoformat())).fetchone()
+            if row is None or row[0] in seen:
+                break
+            current = row[0]
+            seen.add(current)
+        if current != code:
+            answers[code] = current
+    return answers
+
+
 def list_agencies(conn: sqlite3.Connection, plan_id: str | None = None) -> list[dict]:
     rows = conn.execute(
         """SELECT a.plan_id, a.code, a.name, a.name_en, a.kind,
              (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'lead'),
              (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'support'),
+             (SELECT count(DISTINCT tm.task_id) FROM task_members tm WHERE tm.plan_id = a.plan_id
+                AND tm.agency_code = a.code AND tm.via <> a.code),
              (SELECT group_concat(member_code, ',') FROM (SELECT am.member_code FROM agency_members am
                 JOIN agencies x ON x.plan_id = am.plan_id AND x.code = am.member_code
                 WHERE am.plan_id = a.plan_id AND am.group_code = a.code ORDER BY x.seq)),
@@ -164,7 +195,7 @@ def list_agencies(conn: sqlite3.Connection, plan_id: str | None = None) -> list[
     ).fetchall()
     return [
         {"plan": r[0], "code": r[1], "name": r[2], "name_en": r[3], "kind": r[4], "lead_tasks": r[5],
-         "support_tasks": r[6], "members": _codes(r[7]), "groups": _codes(r[8]), "note": r[9]}
+         "support_tasks": r[6], "group_tasks": r[7], "members": _codes(r[8]), "groups": _codes(r[9]), "note": r[10]}
         for r in rows
     ]
 
@@ -327,6 +358,9 @@ units AS (
   SELECT ms.plan_id, ms.task_id, ms.label, tm.agency_code, 1, ms.due, ms.pending
   FROM ms JOIN task_members tm ON tm.plan_id = ms.plan_id AND tm.task_id = ms.task_id
   WHERE ms.per_member = 1 AND ms.label <> '' {member_filter}
+    -- a member answers for the milestones due while it exists (the agency register's dates)
+    AND (ms.due IS NULL OR ((tm.valid_from IS NULL OR tm.valid_from <= ms.due)
+                            AND (tm.valid_until IS NULL OR ms.due < tm.valid_until)))
 ),"""
     state = """,
 state AS (
@@ -417,16 +451,20 @@ def milestone_states(conn: sqlite3.Connection, as_of: date, *, plan_id: str | No
 # ── Tasks ───────────────────────────────────────────────────────────────────
 
 TASK_COLUMNS = ["task", "plan", "section", "title", "title_en", "lead", "support", "via", "time_text",
-                "next_due", "status", "percent", "standing", "milestones"]
+                "next_due", "status", "percent", "standing", "milestones", "inherited_from"]
 
 
 def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-               scope: AgencyScope | None = None, role: str = "lead", standing: str | None = None) -> list[dict]:
+               scope: AgencyScope | None = None, role: str = "lead", standing: str | None = None,
+               inherited: list[str] = ()) -> list[dict]:
     """Tasks with their standing on as_of: the worst standing of their milestones
     (overdue, within deadline, pending, done late, done on time); tasks with no due
     date are ongoing."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
     via = "''"
+    if scope is not None and inherited:  # the tasks of the agencies it took over, too
+        extra = [(plan, code) for plan, _own in scope.self_pairs for code in inherited]
+        scope = AgencyScope(scope.code, scope.name, scope.self_pairs, scope.lead_pairs + extra, scope.member_pairs)
     if scope is not None:
         import json
 
@@ -464,6 +502,7 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
         row["lead"], row["support"], row["via"] = _codes(r[5]), _codes(r[6]), _codes(r[7])
         if row["standing"] == "ongoing":
             row["next_due"] = None
+        row["inherited_from"] = [code for code in row["lead"] if code in inherited]
         rows.append(row)
     return rows
 

@@ -36,6 +36,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "days_overdue": ("Days late", "Quá hạn (ngày)"),
     "days_left": ("Days left", "Còn (ngày)"),
     "reason": ("Reason", "Lý do"),
+    "now_with": ("Now with", "Nay do"),
+    "inherited_from": ("Inherited from", "Tiếp nhận từ"),
     "event_kind": ("Kind", "Loại"),
     "on": ("On", "Ngày"),
     "note": ("Note", "Ghi chú"),
@@ -151,6 +153,11 @@ PHRASES: dict[str, tuple[str, str]] = {
                      "they are kept (see `civreform check`)", "civreform: {count} báo cáo tiến độ thuộc nhiệm vụ hoặc "
                      "mốc không còn trong kế hoạch; vẫn được giữ lại (xem `civreform check`)"),
     "report.wrote": ("wrote the report to {target}", "đã ghi báo cáo vào {target}"),
+    "register.done": ("{verb} the agency register of {province}: {agencies} agencies, {memberships} group "
+                      "memberships; {events} progress events kept", "{verb} danh mục cơ quan của {province}: "
+                      "{agencies} cơ quan, {memberships} quan hệ thuộc nhóm; giữ nguyên {events} báo cáo tiến độ"),
+    "register.unknown": ("civreform: plan {plan} names agencies the register does not know: {codes}",
+                         "civreform: kế hoạch {plan} có cơ quan không có trong danh mục: {codes}"),
     "backup.done": ("backed up {source} to {target}", "đã sao lưu {source} vào {target}"),
     "created": ("civreform: no database at {path}; created it and loaded the bundled plan {number} ({tasks} tasks)",
                 "civreform: chưa có cơ sở dữ liệu tại {path}; đã tạo và nạp kế hoạch kèm theo {number} "

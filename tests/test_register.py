@@ -156,8 +156,8 @@ def test_register_stores_it_and_the_database_answers_as_the_file_does(cli, loade
 
     from civreform.register_store import expand_group_on
 
-    out = cli("register").stdout
-    assert out == "loaded the agency register of nam-dinh: 37 agencies, 29 group memberships; 0 progress events kept\n"
+    out = cli("register").stdout  # (loading the bundled plan stored it already)
+    assert out == "updated the agency register of nam-dinh: 37 agencies, 29 group memberships; 0 progress events kept\n"
     conn = sqlite3.connect(loaded)
     try:
         for day in (date(2013, 12, 31), date(2024, 9, 1), date(2025, 3, 1), date(2025, 7, 1)):
@@ -199,8 +199,8 @@ def test_reloading_an_edited_register_keeps_every_event(cli, loaded, tmp_path):
     assert sql_rows(loaded, "SELECT valid_from FROM task_member_periods WHERE task_id = '1' AND agency_code = 'sngv'") \
         == [("2014-01-01",)]
     assert sql_rows(loaded, "SELECT count(*) FROM register_agencies WHERE province = 'nam-dinh'") == [(38,)]
-    # The plan itself is untouched: its own group still has the seven members it names.
-    assert sql_rows(loaded, "SELECT count(*) FROM agency_members WHERE group_code = 'sbn'") == [(7,)]
+    # The plan's group now has every member the register gives it, the new one too.
+    assert ("sngv",) in sql_rows(loaded, "SELECT member_code FROM agency_members WHERE group_code = 'sbn'")
 
 
 def test_a_register_that_does_not_validate_changes_nothing(cli, loaded, tmp_path):
@@ -239,26 +239,43 @@ def test_a_plan_file_given_as_a_register_is_told_so(cli, loaded):
 
 
 def test_a_reloaded_plan_gets_its_members_again_from_the_stored_register(cli, loaded, tmp_path):
-    """What load will do once wired: refresh_plan_members inside the plan's transaction."""
-    import sqlite3
-
+    """load works the members out again from the stored register, in the plan's own transaction."""
     from conftest import copy_plan
-    from civreform.db import write_transaction
-    from civreform.register_store import refresh_plan_members
 
-    cli("register")
-    without_1 = copy_plan(tmp_path, lambda text: text.replace('  - id: "1"\n', '  - id: "1b"\n', 1))
-    cli("load", without_1)
-    assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1'") == [(29,)]  # stale
-    conn = sqlite3.connect(loaded, isolation_level=None)
-    try:
-        with write_transaction(conn):
-            assert refresh_plan_members(conn, "nd-55-2013") == 29 * 3
-        assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1'") == [(0,)]
-        assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1b'") == [(29,)]
-        with write_transaction(conn):
-            conn.execute("DELETE FROM register_agencies")
-            conn.execute("DELETE FROM task_member_periods")
-            assert refresh_plan_members(conn, "nd-55-2013") == 0  # no register: no rows
-    finally:
-        conn.close()
+    renamed = copy_plan(tmp_path, lambda text: text.replace('  - id: "1"\n', '  - id: "1b"\n', 1))
+    cli("load", renamed)
+    assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1'") == [(0,)]
+    assert sql_rows(loaded, "SELECT count(*) FROM task_member_periods WHERE task_id = '1b'") == [(29,)]
+    assert len([m for m in cli.json("show", "1b")["members"] if m["milestone"] == "2013"]) == 28
+
+
+
+# ── the register in the reports (the bundled plan loads with the bundled register) ──
+
+def test_every_district_owes_three_tasks_through_its_group(cli, loaded):
+    rows = {r["code"]: r for r in cli.json("agencies")}
+    districts = [code for code, row in rows.items() if row["kind"] in ("district", "city")]
+    assert len(districts) == 10 and all(rows[code]["group_tasks"] == 3 for code in districts)
+    assert rows["stp"]["group_tasks"] == 3  # Justice: not named in the plan, a department all the same
+
+
+def test_task_1_of_2013_is_done_only_when_every_body_valid_that_year_has_reported(cli, loaded):
+    owed = [m["agency"] for m in cli.json("show", "1")["members"] if m["milestone"] == "2013"]
+    assert {"stp", "sgddt", "thanh-tra", "vp-ubnd", "my-loc"} <= set(owed) and len(owed) == 28
+    for number, code in enumerate(owed, 1):
+        cli("record", "1", "--status", "done", "--agency", code, "--on", "2013-12-20", "-m", "2013")
+        milestone = cli.json("show", "1", "--as-of", "2014-01-01")["milestones"][0]
+        assert (milestone["status"] == "done") == (number == len(owed)), code
+    # Mỹ Lộc merged into Nam Định city on 01/09/2024: it owes 2013-2015, never a later year
+    later = [m["agency"] for m in cli.json("show", "1")["members"]]
+    assert later.count("my-loc") == 3
+
+
+def test_who_took_over_a_body_s_tasks(cli, loaded):
+    rows = cli.json("tasks", "--agency", "so tai chinh", "--successors")
+    inherited = {r["task"]: r["inherited_from"] for r in rows if r["inherited_from"]}
+    assert inherited == {"14": ["skhdt"], "15": ["skhdt"]}
+    assert not any(r["inherited_from"] for r in cli.json("tasks", "--agency", "so tai chinh"))
+    overdue = {r["task"]: r for r in cli.json("overdue", "--as-of", "2014-06-01", "--successors")}
+    assert overdue["14"]["now_with"] == ["skhdt>stc"] and overdue["2"]["now_with"] == []
+    assert "Now with" in cli("overdue", "--as-of", "2014-06-01", "--successors").stdout
