@@ -642,7 +642,7 @@ def history(
         found_plan, found_task = reports.find_task(database.conn, task_id, plan_id)
     scope = agency_scope(database.conn, agency, plan_id)
     rows = reports.history(database.conn, plan_id=found_plan or plan_id, task_id=found_task,
-                           agency_codes=scope.member_pairs if scope else None,
+                           scope=scope,
                            since=parse_user_date(since, today()) if since else None,
                            recorded_until=as_of_date(as_of) if as_of else None)
     render.write_rows(rows, fmt.value, columns=reports.HISTORY_COLUMNS, bom=bom, table_columns=headers(
