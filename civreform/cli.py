@@ -323,29 +323,58 @@ def headers(*pairs: tuple[str, str, str]) -> list[tuple[str, str]]:
 @app.command()
 @reported
 def load(
-    path: Annotated[Optional[Path], typer.Argument(help="A plan file (YAML). Default: the bundled plan 55/KH-UBND.")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        metavar="[PATH]...", help="Plan files (YAML or JSON) and folders of them (*.yaml, *.yml, *.json, "
+        "recursively). Default: the bundled plan 55/KH-UBND.")] = None,
 ):
-    """Validate a plan file and load it into the database, in one transaction.
+    """Validate plan files and load them into the database, each plan in its own transaction.
 
     Loading again (the same file or an edited one) updates the plan in place;
-    recorded progress is never deleted.
+    recorded progress is never deleted. A file unchanged since it was loaded is
+    skipped. A file that fails is named on stderr (FILE:LINE: problem) and the
+    others still load; then the exit status is 3.
 
-    Example: civreform load data/plan_55_2013.yaml
+    Example: civreform load archive/   or   civreform load data/plan_55_2013.yaml
     """
-    from civreform.loading import store_plan
-    from civreform.plan import bundled_plan_path, read_plan_file
+    from civreform.db import resolve_db_path
+    from civreform.loading import load_files, plan_files
+    from civreform.plan import bundled_plan_path
 
-    # The plan is read and validated before the database is touched.
-    plan = read_plan_file(path or bundled_plan_path())
-    database = open_db(autoload=False)
-    with progress_bar("loading tasks") as advance:
-        result = store_plan(database.conn, plan, progress=advance)
+    files, problems = plan_files(paths or [bundled_plan_path()])
+    db_path = resolve_db_path(_settings().db_option)[0]
+    # A database is created only for a plan that validates: a refused file touches nothing.
+    there = db_path.is_file() and db_path.stat().st_size > 0
+    one = len(files) == 1
+    loaded = unchanged = 0
+    with progress_bar("loading tasks" if one else "loading plans", counting=not one) as advance:
+        outcomes = load_files(files, lambda: open_db(autoload=False).conn, connect_now=there,
+                              progress=None if one else advance, task_progress=advance if one else None)
+        for outcome in outcomes:
+            if outcome.error is not None:
+                problems.append(outcome.error)
+            elif outcome.result is None:
+                unchanged += 1
+                if one:
+                    say(f"unchanged plan {outcome.plan_id}: {outcome.path} is as loaded; nothing to do")
+            else:
+                loaded += 1
+                _say_loaded(outcome.result)
+    if len(files) > 1:
+        say(f"{loaded} plan(s) loaded or updated, {unchanged} unchanged, {len(problems)} failed, "
+            f"of {len(files)} file(s)")
+    for problem in problems:
+        say(f"civreform: {problem}", err=True)
+    if problems:
+        raise typer.Exit(3)
+
+
+def _say_loaded(result) -> None:
     verb = "updated" if result.replaced else "loaded"
     say(f"{verb} plan {result.plan_id} ({result.number}): {result.tasks} tasks, {result.milestones} milestones, "
         f"{result.agencies} agencies; {result.events_kept} progress events kept")
     if result.orphaned_events:
         say(f"civreform: {result.orphaned_events} progress event(s) belong to tasks or milestones no longer in "
-            f"the plan; they are kept (see `civreform check`)", err=True)
+            f"the plan {result.plan_id}; they are kept (see `civreform check`)", err=True)
 
 
 @app.command()
@@ -799,10 +828,12 @@ def backup(
 # ── progress bars ───────────────────────────────────────────────────────────
 
 class progress_bar:
-    """A Rich progress bar on a terminal only; elsewhere a no-op (nothing on stderr)."""
+    """A Rich progress bar on a terminal only; elsewhere a no-op (nothing on stderr).
+    counting: show done/total, the rate and the time left (files of an archive)."""
 
-    def __init__(self, description: str):
+    def __init__(self, description: str, counting: bool = False):
         self.description = description
+        self.counting = counting
         self.progress = None
 
     def __enter__(self):
@@ -812,12 +843,19 @@ class progress_bar:
 
         from civreform.render import make_console
 
-        self.progress = Progress(transient=True, console=make_console(stderr=True))
-        self.progress.start()
-        task = self.progress.add_task(self.description, total=None)
+        columns = Progress.get_default_columns()
+        if self.counting:
+            from rich.progress import MofNCompleteColumn, TextColumn
 
-        def advance(done: int, total: int) -> None:  # called once per batch of tasks
-            self.progress.update(task, completed=done, total=total)
+            columns = (*columns[:2], MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), columns[-1])
+        self.progress = Progress(*columns, transient=True, console=make_console(stderr=True))
+        self.progress.start()
+        task = self.progress.add_task(self.description, total=None, rate="")
+
+        def advance(done: int, total: int) -> None:  # called once per batch of tasks, or per file
+            elapsed = self.progress.tasks[0].elapsed or 0
+            rate = f"{done / elapsed:,.1f}/s" if elapsed > 0 else ""
+            self.progress.update(task, completed=done, total=total, rate=rate)
 
         return advance
 

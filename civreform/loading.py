@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
 
 from civreform.db import write_transaction
 from civreform.names import search_key
@@ -53,13 +56,14 @@ def _reporting_members(plan: Plan, leads: list[str]) -> list[tuple[str, str]]:
     return list(members.items()) if any(member != via for member, via in members.items()) else []
 
 
-def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResult:
+def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None, content_hash: str = "") -> LoadResult:
     """Insert or update one plan in place. Events are never touched.
 
     The plan's own rows (agencies, tasks, milestones) are replaced by the file's;
     events keep their natural keys, so an event whose task or milestone left the
     plan stays, and is counted as orphaned (and counts again if the plan brings
-    the task back).
+    the task back). content_hash: the hash of the file it came from (load_files skips
+    that file while it is unchanged).
     """
     from civreform.reports import orphan_groups
 
@@ -69,16 +73,17 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
         for table in ("milestones", "task_members", "task_agencies", "tasks", "agency_members", "agencies"):
             conn.execute(f"DELETE FROM {table} WHERE plan_id = ?", (plan.id,))  # noqa: S608 (fixed names)
         conn.execute(
-            """INSERT INTO plans (plan_id, number, issued, title, title_en, period_start, period_end, meta, source, loaded_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO plans (plan_id, number, issued, title, title_en, period_start, period_end, meta, source, loaded_at,
+                 content_hash)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (plan_id) DO UPDATE SET number = excluded.number, issued = excluded.issued,
                  title = excluded.title, title_en = excluded.title_en, period_start = excluded.period_start,
                  period_end = excluded.period_end, meta = excluded.meta, source = excluded.source,
-                 loaded_at = excluded.loaded_at""",
+                 loaded_at = excluded.loaded_at, content_hash = excluded.content_hash""",
             (plan.id, plan.number, plan.issued.isoformat(), plan.title, plan.title_en,
              plan.period_start.isoformat() if plan.period_start else None,
              plan.period_end.isoformat() if plan.period_end else None,
-             json.dumps(plan.meta, ensure_ascii=False, default=str), plan.source, now),
+             json.dumps(plan.meta, ensure_ascii=False, default=str), plan.source, now, content_hash),
         )
         conn.executemany(
             "INSERT INTO agencies (plan_id, code, seq, name, name_en, kind, aliases, note, search_key) "
@@ -121,3 +126,82 @@ def store_plan(conn: sqlite3.Connection, plan: Plan, progress=None) -> LoadResul
         orphaned = sum(group[3] for group in orphan_groups(conn, plan.id))
     return LoadResult(plan.id, plan.number, replaced, len(plan.tasks), milestones, len(plan.agencies),
                       events_kept, orphaned)
+
+
+# ── Many files ──────────────────────────────────────────────────────────────
+
+PLAN_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def plan_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files named, and the plan files (PLAN_SUFFIXES) in the folders named, recursively
+    in name order; and one problem line for each path that is neither."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in PLAN_SUFFIXES and p.is_file())
+            if not found:
+                problems.append(f"{path}: no plan files ({', '.join('*' + s for s in PLAN_SUFFIXES)}) in this folder")
+            files += found
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(f"{path}: no such file or folder")
+    return list(dict.fromkeys(files)), problems
+
+
+@dataclass
+class FileLoad:
+    """What became of one file: stored (result), unchanged since it was loaded, or refused (error)."""
+    path: Path
+    plan_id: str | None = None
+    result: LoadResult | None = None
+    error: str | None = None
+
+
+def load_files(files: list[Path], connect: Callable[[], sqlite3.Connection], *, connect_now: bool = True,
+               progress=None, task_progress=None) -> Iterator[FileLoad]:
+    """Load each file as its own plan, each in its own transaction; a file that fails is
+    reported and the others go on. A file whose content is what a plan was last loaded
+    from is skipped (its hash is stored with the plan), so loading an archive again
+    after adding ten plans reads ten. connect opens the database; with connect_now
+    False (there is none yet) that waits for the first valid plan, so a refused file
+    creates no database."""
+    from civreform.errors import CivreformError
+    from civreform.plan import read_plan_file
+
+    conn = None
+    plan_of_hash: dict[str, str] = {}
+    hash_of_plan: dict[str, str] = {}
+
+    def connection() -> sqlite3.Connection:
+        nonlocal conn
+        if conn is None:
+            conn = connect()
+            for digest, plan_id in conn.execute("SELECT content_hash, plan_id FROM plans WHERE content_hash <> ''"):
+                plan_of_hash[digest], hash_of_plan[plan_id] = plan_id, digest
+        return conn
+
+    def load_one(path: Path) -> FileLoad:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            return FileLoad(path, error=f"{path}: {error.strerror or error}")
+        if digest in plan_of_hash:
+            return FileLoad(path, plan_id=plan_of_hash[digest])
+        try:
+            plan = read_plan_file(path)
+        except CivreformError as error:
+            return FileLoad(path, error=str(error))
+        result = store_plan(connection(), plan, progress=task_progress, content_hash=digest)
+        plan_of_hash.pop(hash_of_plan.get(plan.id, ""), None)  # the plan's old content is no longer loaded
+        plan_of_hash[digest], hash_of_plan[plan.id] = plan.id, digest
+        return FileLoad(path, plan_id=plan.id, result=result)
+
+    if connect_now:
+        connection()
+    for done, path in enumerate(files, 1):
+        yield load_one(path)
+        if progress is not None:
+            progress(done, len(files))
