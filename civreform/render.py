@@ -295,7 +295,8 @@ def write_table(rows: Iterable[dict], columns: list[tuple[str, str]], title: str
 
     iterator: Iterator[dict] = iter(rows)
     shown = list(islice(iterator, cap))
-    extra = sum(1 for _ in iterator)
+    # reports.Rows counts the rest without making a dict of each
+    extra = iterator.count_rest() if hasattr(iterator, "count_rest") else sum(1 for _ in iterator)
     console = make_console()
     if not shown:
         console.print(Text(visible(empty)))

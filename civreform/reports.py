@@ -1,12 +1,12 @@
-"""The queries behind every listing. They return lists of plain dicts (rows);
-rendering is render.py's job.
+"""The queries behind every listing. Listings return Rows: plain dicts made one by
+one as the cursor yields them, so CSV and JSON stream in flat memory; rendering is
+render.py's job.
 
-Standing and status are computed in SQL over indexed columns. milestone_report
-holds every milestone in report order (by due date) with its current state,
-kept by a trigger on events; a report as of a day on or after a milestone's
-latest event reads that row. Otherwise the state as of the day is worked out
-from the events: the latest event on or before it is one index lookup
-(events_by_unit / events_by_milestone). Nothing loops over every task in Python.
+Standing and status are worked out in SQL from the events at query time (UNIT_STATE,
+the one statement of the rule), over indexed columns: a plan, a task, an agency's
+tasks (its TEMP scope tables joined to task_agencies_by_agency) and a due window
+each narrow the milestones before their events are read. Nothing loops over every
+task in Python.
 """
 
 from __future__ import annotations
@@ -16,24 +16,42 @@ from datetime import date
 
 from civreform.errors import AmbiguousError, NotFoundError
 
+
+class Rows:
+    """A listing's rows as they arrive from its cursor, each made a dict when it is read
+    (memory stays flat however many there are); count_rest() counts the rows not read
+    without making them (a table shows the first rows and counts the others)."""
+
+    __slots__ = ("_cursor", "_make")
+
+    def __init__(self, cursor, make):
+        self._cursor, self._make = cursor, make
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> dict:
+        return self._make(next(self._cursor))
+
+    def count_rest(self) -> int:
+        return sum(1 for _ in self._cursor)
+
 # ── Plans and agencies ──────────────────────────────────────────────────────
 
 
-def list_plans(conn: sqlite3.Connection, counts: bool = True) -> list[dict]:
+def list_plans(conn: sqlite3.Connection, counts: bool = True) -> Rows:
     """Every plan; counts=False leaves out the numbers of tasks, milestones and events
     (counting a plan's events reads all of them)."""
     counted = """(SELECT count(*) FROM tasks t WHERE t.plan_id = p.plan_id),
                   (SELECT count(*) FROM milestones m WHERE m.plan_id = p.plan_id),
                   (SELECT count(*) FROM events e WHERE e.plan_id = p.plan_id)""" if counts else "NULL, NULL, NULL"
-    rows = conn.execute(
+    cursor = conn.execute(
         f"""SELECT p.plan_id, p.number, p.issued, p.title, p.title_en, p.period_start, p.period_end, p.loaded_at,
                   {counted} FROM plans p ORDER BY p.issued, p.plan_id"""  # noqa: S608 (fixed text)
-    ).fetchall()
-    return [
-        {"plan": r[0], "number": r[1], "issued": r[2], "title": r[3], "title_en": r[4], "period_start": r[5],
-         "period_end": r[6], "loaded_at": r[7], "tasks": r[8], "milestones": r[9], "events": r[10]}
-        for r in rows
-    ]
+    )
+    return Rows(cursor, lambda r: {
+        "plan": r[0], "number": r[1], "issued": r[2], "title": r[3], "title_en": r[4], "period_start": r[5],
+        "period_end": r[6], "loaded_at": r[7], "tasks": r[8], "milestones": r[9], "events": r[10]})
 
 
 def resolve_plan(conn: sqlite3.Connection, plan_query: str | None) -> str | None:
@@ -154,8 +172,8 @@ def _agency_suggestions(conn: sqlite3.Connection, query: str, plan_id: str | Non
     return f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
 
 
-def list_agencies(conn: sqlite3.Connection, plan_id: str | None = None) -> list[dict]:
-    rows = conn.execute(
+def list_agencies(conn: sqlite3.Connection, plan_id: str | None = None) -> Rows:
+    cursor = conn.execute(
         """SELECT a.plan_id, a.code, a.name, a.name_en, a.kind,
              (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'lead'),
              (SELECT count(*) FROM task_agencies ta WHERE ta.plan_id = a.plan_id AND ta.agency_code = a.code AND ta.role = 'support'),
@@ -168,12 +186,10 @@ def list_agencies(conn: sqlite3.Connection, plan_id: str | None = None) -> list[
              a.note
            FROM agencies a WHERE (:plan IS NULL OR a.plan_id = :plan) ORDER BY a.plan_id, a.seq""",
         {"plan": plan_id},
-    ).fetchall()
-    return [
-        {"plan": r[0], "code": r[1], "name": r[2], "name_en": r[3], "kind": r[4], "lead_tasks": r[5],
-         "support_tasks": r[6], "members": _codes(r[7]), "groups": _codes(r[8]), "note": r[9]}
-        for r in rows
-    ]
+    )
+    return Rows(cursor, lambda r: {
+        "plan": r[0], "code": r[1], "name": r[2], "name_en": r[3], "kind": r[4], "lead_tasks": r[5],
+        "support_tasks": r[6], "members": _codes(r[7]), "groups": _codes(r[8]), "note": r[9]})
 
 
 def _codes(joined: str | None) -> list[str]:
@@ -381,10 +397,13 @@ def _open_milestones(conn, as_of: date, due_where: list[str], params: dict, plan
                      columns: list[str], limit: int | None):
     params = {**params, "as_of": as_of.isoformat(), "plan": plan_id}
     sql = open_milestones_sql(due_where, params, plan_id, scope, days_sql, limit)
-    for r in conn.execute(sql, params):
+
+    def make(r) -> dict:
         row = dict(zip(columns, r))
         row["lead"] = _codes(row["lead"])
-        yield row
+        return row
+
+    return Rows(conn.execute(sql, params), make)
 
 
 def _milestone_row(r: sqlite3.Row) -> dict:
@@ -418,7 +437,7 @@ TASK_COLUMNS = ["task", "plan", "section", "title", "title_en", "lead", "support
 
 
 def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-               scope: AgencyScope | None = None, role: str = "lead", standing: str | None = None) -> list[dict]:
+               scope: AgencyScope | None = None, role: str = "lead", standing: str | None = None) -> Rows:
     """Tasks with their standing on as_of: the worst standing of their milestones
     (overdue, within deadline, pending, done late, done on time); tasks with no due
     date are ongoing."""
@@ -453,14 +472,15 @@ def list_tasks(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
         sql += " WHERE a.standing = :standing"
         params["standing"] = standing
     sql += " ORDER BY t.plan_id, t.seq"
-    rows = []
-    for r in conn.execute(sql, params):  # columns in TASK_COLUMNS order
+
+    def make(r) -> dict:  # columns in TASK_COLUMNS order
         row = dict(zip(TASK_COLUMNS, r))
         row["lead"], row["support"], row["via"] = _codes(r[5]), _codes(r[6]), _codes(r[7])
         if row["standing"] == "ongoing":
             row["next_due"] = None
-        rows.append(row)
-    return rows
+        return row
+
+    return Rows(conn.execute(sql, params), make)
 
 
 # Which standing a task takes from its milestones: the first any of them has.
@@ -596,8 +616,7 @@ def history(conn: sqlite3.Connection, *, plan_id: str | None = None, task_id: st
                      e.retracts, {retracted_by}
               FROM events e WHERE {' AND '.join(where)}
               ORDER BY e.happened_on, e.id"""  # noqa: S608
-    for r in conn.execute(sql, params):
-        yield dict(zip(HISTORY_COLUMNS, r))
+    return Rows(conn.execute(sql, params), lambda r: dict(zip(HISTORY_COLUMNS, r)))
 
 
 def orphan_groups(conn: sqlite3.Connection, plan_id: str | None = None) -> list[tuple]:
@@ -618,7 +637,7 @@ def orphan_groups(conn: sqlite3.Connection, plan_id: str | None = None) -> list[
 
 
 def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = None,
-               scope: AgencyScope | None = None, role: str = "lead") -> list[dict]:
+               scope: AgencyScope | None = None, role: str = "lead") -> Rows:
     """Milestones not done as of as_of, one row per reporting agency for group-led
     tasks (the rows of a spreadsheet template), each with its latest report."""
     params: dict = {"as_of": as_of.isoformat(), "plan": plan_id}
@@ -633,12 +652,13 @@ def open_units(conn: sqlite3.Connection, as_of: date, *, plan_id: str | None = N
     own = scope.code if scope else ""
     keys = ("plan", "task", "milestone", "agency", "title", "due", "status", "percent", "last_update", "note",
             "evidence")
-    rows = []
-    for r in conn.execute(sql, params):
+
+    def make(r) -> dict:
         row = dict(zip(keys, r))
         row["agency"] = row["agency"] or own
-        rows.append(row)
-    return rows
+        return row
+
+    return Rows(conn.execute(sql, params), make)
 
 
 # ── Summary ─────────────────────────────────────────────────────────────────
@@ -701,9 +721,7 @@ def summary(conn: sqlite3.Connection, as_of: date, days: int, plan_id: str | Non
                 if state["status"] != "done"]
 
     ahead = open_due(as_of, as_of + timedelta(days=max(days, 30)))  # one query serves both look-aheads
-    plans = list_plans(conn, counts=False)
-    if plan_id:
-        plans = [p for p in plans if p["plan"] == plan_id]
+    plans = [p for p in list_plans(conn, counts=False) if plan_id is None or p["plan"] == plan_id]
     return {
         "as_of": as_of.isoformat(),
         "days": days,
