@@ -63,11 +63,21 @@ def cell_text(value) -> str:
     return str(value)
 
 
+_FORMULA_FIRST = frozenset(_FORMULA_START)  # each a single character
+
+
 def csv_cell(value):
     """A value for a spreadsheet: lists joined, and text that a spreadsheet would
-    run as a formula (OWASP "CSV injection") prefixed with an apostrophe."""
+    run as a formula (OWASP "CSV injection") prefixed with an apostrophe. Text, numbers
+    and None, nearly every cell, are decided by their exact type first: a CSV of 1M
+    events is 17M cells."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value[:1] in _FORMULA_FIRST else value
     if value is None:
         return ""
+    if kind is int:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
