@@ -1,9 +1,13 @@
-"""Realistic synthetic plans and progress for benchmarks and crash tests.
+"""Realistic synthetic plans, archives of them, and progress, for benchmarks and crash tests.
 
 A plan looks like a provincial reform plan: ~20 departments and 10 districts, groups
 with members, quarter and yearly deadlines, multi-milestone rows, ongoing tasks,
 and a share of tasks led by "every department" or "every district" that are
-reported member by member. Deterministic for a given seed.
+reported member by member. An archive is many such plans (write_archive): 10-300
+tasks each, most of them small (a median of ~25), periods from 2013 to 2026, the
+same agency codes and names in every plan. Deterministic for a given seed.
+
+    python -m benchmarks.generate ARCHIVE_DIR --tasks 100000 [--format json]
 """
 
 from __future__ import annotations
@@ -108,9 +112,9 @@ def head_yaml_lines(head: dict) -> list[str]:
     return [*lines, "tasks:"]
 
 
-def plan_yaml(plan_id: str, tasks: int, seed: int = 1) -> str:
+def plan_yaml(plan_id: str, tasks: int, seed: int = 1, **period) -> str:
     """The plan as YAML text (written directly: yaml.dump is too slow for 100k tasks)."""
-    head, entries = plan_data(plan_id, tasks, seed)
+    head, entries = plan_data(plan_id, tasks, seed, **period)
     lines = head_yaml_lines(head)
     for task in entries:
         lines.append(f'  - id: "{task["id"]}"')
@@ -119,25 +123,52 @@ def plan_yaml(plan_id: str, tasks: int, seed: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_plan(path: Path, plan_id: str, tasks: int, seed: int = 1) -> Path:
-    """The plan as YAML, or as JSON when path ends in .json (same plan for the same seed)."""
+def write_plan(path: Path, plan_id: str, tasks: int, seed: int = 1, **period) -> Path:
+    """The plan as YAML, or as JSON when path ends in .json (same plan for the same seed);
+    period: start_year and years (plan_data's)."""
     if path.suffix == ".json":
         import json
 
-        head, entries = plan_data(plan_id, tasks, seed)
+        head, entries = plan_data(plan_id, tasks, seed, **period)
         with path.open("w", encoding="utf-8") as handle:
             handle.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "tasks": [\n')
             for index, task in enumerate(entries):
                 handle.write((",\n" if index else "") + json.dumps(task, ensure_ascii=False))
             handle.write("\n]}\n")
         return path
-    path.write_text(plan_yaml(plan_id, tasks, seed), encoding="utf-8")
+    path.write_text(plan_yaml(plan_id, tasks, seed, **period), encoding="utf-8")
     return path
 
 
-def add_events(db_path: Path, count: int, seed: int = 1, batch: int = 50_000) -> int:
+def archive_plans(total_tasks: int, seed: int = 1):
+    """(plan id, tasks, first year, years, seed) of each plan of an archive of about
+    total_tasks tasks: sizes 10-300, log-normal (most plans small, a few large), periods
+    of 1-3 years starting 2013-2024 (so ending by 2026)."""
+    rng = random.Random(seed)
+    made, number = 0, 0
+    while made < total_tasks:
+        number += 1
+        size = min(300, max(10, int(rng.lognormvariate(3.2, 0.7))), max(1, total_tasks - made))
+        start = rng.randint(2013, 2024)
+        years = rng.randint(1, min(3, 2026 - start + 1))
+        yield f"p{number:05d}", size, start, years, seed * 100_003 + number
+        made += size
+
+
+def write_archive(folder: Path, total_tasks: int, seed: int = 1, fmt: str = "yaml") -> list[Path]:
+    """An archive of plans of about total_tasks tasks in all, one file each (YAML or JSON),
+    in sub-folders of 500 plans as an office would file them by year or batch."""
+    paths = []
+    for index, (plan_id, size, start, years, plan_seed) in enumerate(archive_plans(total_tasks, seed)):
+        sub = folder / f"batch{index // 500:03d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        paths.append(write_plan(sub / f"{plan_id}.{fmt}", plan_id, size, plan_seed, start_year=start, years=years))
+    return paths
+
+
+def add_events(db_path: Path, count: int, seed: int = 1) -> int:
     """Append `count` progress events spread over the plans' milestones and years, straight
-    into the events table (the benchmark's setup, not what is measured)."""
+    into the events table in one transaction (the benchmark's setup, not what is measured)."""
     rng = random.Random(seed)
     conn = sqlite3.connect(db_path)
     units = conn.execute(
@@ -147,21 +178,21 @@ def add_events(db_path: Path, count: int, seed: int = 1, batch: int = 50_000) ->
            ORDER BY m.plan_id, m.task_id, m.label, tm.agency_code"""  # the same events whatever the query plan
     ).fetchall()
     statuses = ["in-progress", "in-progress", "done", "blocked", "not-started"]
-    written = 0
-    while written < count:
-        rows = []
-        for _ in range(min(batch, count - written)):
+
+    def rows():
+        for _ in range(count):
             plan_id, task_id, label, agency, due = rng.choice(units)
             happened = date.fromisoformat(due) - timedelta(days=rng.randint(-120, 300))
             status = rng.choice(statuses)
             percent = 100 if status == "done" else 0 if status == "not-started" else rng.randint(1, 99)
-            rows.append((plan_id, task_id, label, agency, status, percent, happened.isoformat(),
-                         "2026-01-01T00:00:00+00:00", "", "", "bench", "bench"))
-        with conn:
-            conn.executemany(
-                """INSERT INTO events (plan_id, task_id, milestone, agency, status, percent, happened_on,
-                     recorded_at, note, evidence, recorded_by, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""", rows)
-        written += len(rows)
+            yield (plan_id, task_id, label, agency, status, percent, happened.isoformat(),
+                   "2026-01-01T00:00:00+00:00", "", "", "bench", "bench")
+
+    with conn:
+        written = conn.executemany(
+            """INSERT INTO events (plan_id, task_id, milestone, agency, status, percent, happened_on,
+                 recorded_at, note, evidence, recorded_by, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            rows()).rowcount
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a long-lived database would be
     conn.close()
     return written
@@ -188,3 +219,20 @@ def write_import_csv(db_path: Path, path: Path, rows: int, seed: int = 1) -> int
             writer.writerow([plan_id, task_id, label, agency, "in-progress", rng.randint(1, 99),
                              day.isoformat(), f"báo cáo {index}"])
     return rows
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    paths = write_archive(args.folder, args.tasks, args.seed, args.format)
+    print(f"{len(paths)} plans in {args.folder}")
+
+
+if __name__ == "__main__":
+    main()

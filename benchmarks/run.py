@@ -1,17 +1,19 @@
-"""civreform's benchmark suite: one command, one table.
+"""civreform's benchmark: an archive of plans, beside Taskwarrior doing the same work.
 
-    python -m benchmarks.run                      # 1k, 10k and 100k tasks, 10 events per task
-    python -m benchmarks.run --sizes 1000 --repeat 3
+    python -m benchmarks.run                               # 1k, 10k and 100k tasks, 10 events per task
+    python -m benchmarks.run --sizes 1000 --repeat 5 --work /tmp/bench
 
-For each size it generates a realistic plan (benchmarks/generate.py) as YAML and
-as JSON, times `civreform load` of each (the two taking turns, each load into a
-new database holding the bundled plan), adds progress events, then times `overdue` and `upcoming`
-(CSV) and `record`, each in a fresh process, reporting the median wall time and
-the peak memory (max RSS) of that process (for a load with its worker process,
-the larger of the two, as wait4 reports it; one more load is polled for both and
-their sum). Where Debian's `taskwarrior` is
-installed, it imports the same tasks into Taskwarrior and times `task overdue`,
-`task add` and the import side by side. Not part of the test suite.
+For each size it writes an archive (benchmarks/generate.py: plans of 10-300 tasks,
+periods 2013-2026, the same agency codes in every plan, group-led tasks) as YAML
+files and as JSON files, and times `civreform load DIR` of each into a new database
+against `task import` of the same milestones into a new Taskwarrior (one task per
+milestone, project = plan, tags = lead agencies), the three taking turns. Then it
+adds ~10 events per task straight into SQLite and times every daily command, with
+and without --plan and --agency, each paired with Taskwarrior's nearest command,
+both in the same loop (a fresh process each run; median of --repeat after an
+uncounted warm-up; peak RSS from wait4). `civreform --version` is the startup
+floor. Not part of the test suite; Taskwarrior (`apt-get install taskwarrior`) is
+optional.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -28,17 +31,17 @@ import tempfile
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
-AS_OF = "2014-06-30"
+TODAY = "2026-11-27"
+AGENCY = "s03"
 
 
-def measure(command: list[str], env: dict, cwd: Path | None = None, stdin=None) -> tuple[float, float, int]:
+def measure(command: list[str], env: dict, cwd: Path | None = None) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MiB, output lines) of one process."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(command, env=env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.PIPE,
-                                   stdin=stdin)
+                                   stdin=subprocess.DEVNULL)
         _pid, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -48,46 +51,9 @@ def measure(command: list[str], env: dict, cwd: Path | None = None, stdin=None) 
     return wall, usage.ru_maxrss / 1024, lines
 
 
-def _status_kib(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def tree_memory(command: list[str], env: dict) -> dict:
-    """Memory of a command and of the processes it starts (the load's worker), polled
-    every 10 ms from /proc (Linux): each process's own peak (its VmHWM, last seen
-    just before it ended) and the peak of their sum. A run of its own: polling costs
-    time, so timed runs do not poll."""
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    own_peak: dict[int, int] = {}
-    sum_peak = 0
-    while process.poll() is None:
-        try:
-            children = [int(pid) for pid in
-                        Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
-        except (OSError, ValueError):
-            children = []
-        total = 0
-        for pid in [process.pid, *children]:
-            total += _status_kib(pid, "VmRSS")
-            own_peak[pid] = max(own_peak.get(pid, 0), _status_kib(pid, "VmHWM"))
-        sum_peak = max(sum_peak, total)
-        time.sleep(0.01)
-    workers = [kib for pid, kib in own_peak.items() if pid != process.pid]
-    return {"command_mib": own_peak.get(process.pid, 0) / 1024, "worker_mib": max(workers, default=0) / 1024,
-            "sum_mib": sum_peak / 1024}
-
-
-def repeated(command: list[str], env: dict, repeat: int, cwd: Path | None = None) -> dict:
-    measure(command, env, cwd)  # warm-up, not counted: file cache and bytecode as in everyday use
-    runs = [measure(command, env, cwd) for _ in range(repeat)]
+def summarise(runs: list[tuple[float, float, int]]) -> dict:
     return {"median_s": statistics.median(r[0] for r in runs), "min_s": min(r[0] for r in runs),
-            "peak_mib": max(r[1] for r in runs), "lines": runs[0][2]}
+            "max_s": max(r[0] for r in runs), "peak_mib": max(r[1] for r in runs), "lines": runs[-1][2]}
 
 
 def civreform(*args: str) -> list[str]:
@@ -95,142 +61,150 @@ def civreform(*args: str) -> list[str]:
 
 
 def helper(code: str) -> str:
-    """Run setup work in its own process: on Linux a child's peak RSS starts from its
-    parent's at fork, so the measuring process must stay small."""
+    """Setup work in its own process: a child's peak RSS starts from its parent's at fork,
+    so the measuring process stays small."""
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
-def bench_size(tasks: int, events_per_task: int, repeat: int, work: Path) -> dict:
-    folder = work / f"n{tasks}"
-    folder.mkdir(parents=True, exist_ok=True)
-    plan = folder / "plan.yaml"
-    helper(f"from pathlib import Path; from benchmarks.generate import write_plan; "
-           f"write_plan(Path({str(plan)!r}), 'gen-{tasks}', {tasks}, seed={tasks})")
-    db = folder / "civreform.db"
-    env = {**os.environ, "CIVREFORM_DB": str(db), "CIVREFORM_TODAY": "2026-11-27"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # run with cached bytecode, as an installed package does
-    plan_json = folder / "plan.json"
-    helper(f"from pathlib import Path; from benchmarks.generate import write_plan; "
-           f"write_plan(Path({str(plan_json)!r}), 'gen-{tasks}', {tasks}, seed={tasks})")
-    os.sync()  # the plans just written: their dirty pages reach the disk before the timed loads
-    loads = timed_loads({"yaml": plan, "json": plan_json}, folder, env, repeat)
-    measure(civreform("load"), env)  # the bundled plan, then the large one: the database the reports read
-    measure(civreform("load", str(plan)), env)
-    events = int(helper(f"from pathlib import Path; from benchmarks.generate import add_events; "
-                        f"print(add_events(Path({str(db)!r}), {tasks * events_per_task}, seed={tasks}))"))
-    os.sync()  # the 1M-event setup leaves dirty pages; let them reach the disk before timing reads
-    results = {"tasks": tasks, "events": events, "plan_mib": plan.stat().st_size / 2**20}
-    for name, (runs, memory) in loads.items():
-        prefix = "load" if name == "yaml" else "load_json"
-        results.update({f"{prefix}_s": statistics.median(r[0] for r in runs), f"{prefix}_min_s": min(r[0] for r in runs),
-                        f"{prefix}_max_s": max(r[0] for r in runs), f"{prefix}_peak_mib": max(r[1] for r in runs),
-                        f"load_{name}_memory": memory})
-    results["overdue_csv"] = repeated(civreform("overdue", "--as-of", AS_OF, "--format", "csv"), env, repeat)
-    results["overdue_today_csv"] = repeated(civreform("overdue", "--format", "csv"), env, repeat)
-    results["upcoming_csv"] = repeated(civreform("upcoming", "--as-of", AS_OF, "--format", "csv"), env, repeat)
-    results["overdue_table"] = repeated(civreform("overdue", "--as-of", AS_OF), env, repeat)
-    import sqlite3
-
-    conn = sqlite3.connect(db)
-    spread = conn.execute("SELECT task_id FROM tasks WHERE plan_id = ? AND per_member = 0 ORDER BY seq",
-                          (f"gen-{tasks}",)).fetchall()
-    conn.close()
-    records = []
-    for index in range(repeat):
-        task = spread[(index * 7919) % len(spread)][0]
-        records.append(measure(civreform("--plan", f"gen-{tasks}", "record", task, "--status", "in-progress",
-                                         "--on", "2014-01-01"), env))
-    results["record"] = {"median_s": statistics.median(r[0] for r in records),
-                         "peak_mib": max(r[1] for r in records)}
-    if shutil.which("task"):
-        results["taskwarrior"] = bench_taskwarrior(db, folder, repeat)
-    return results
+def fresh(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def timed_loads(plans: dict[str, Path], folder: Path, env: dict, repeat: int) -> dict[str, tuple[list, dict | None]]:
-    """For each plan file (by name): `repeat` timed loads, each into a new database
-    holding the bundled plan, after one uncounted, the names taking turns; then one
-    more of each polled for memory (Linux)."""
-    runs: dict[str, list] = {name: [] for name in plans}
-    memory: dict[str, dict | None] = dict.fromkeys(plans)
-    for index in range(repeat + 2):
-        for name, plan_file in plans.items():
-            db = folder / f"{name}.db"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-            load_env = {**env, "CIVREFORM_DB": str(db)}
-            measure(civreform("load"), load_env)
-            if index == repeat + 1:
-                if sys.platform == "linux":
-                    memory[name] = tree_memory(civreform("load", str(plan_file)), load_env)
-            else:
-                runs[name].append(measure(civreform("load", str(plan_file)), load_env))
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-    return {name: (runs[name][1:], memory[name]) for name in plans}
-
-
-def bench_taskwarrior(db: Path, folder: Path, repeat: int) -> dict:
-    """The same milestones as Taskwarrior tasks (one per milestone, due on its date)."""
-    import sqlite3
-
-    data = folder / "taskdata"
+def taskwarrior_env(folder: Path, name: str) -> dict:
+    data = folder / name
     shutil.rmtree(data, ignore_errors=True)
-    data.mkdir()
-    rc = folder / "taskrc"
+    data.mkdir(parents=True)
+    rc = folder / f"{name}.taskrc"
     rc.write_text(f"data.location={data}\nconfirmation=off\nverbose=nothing\ngc=off\nrecurrence=off\n"
                   "hooks=off\nnews.version=2.6.2\n", encoding="utf-8")
+    return {**os.environ, "TASKRC": str(rc), "TASKDATA": str(data)}
+
+
+def taskwarrior_export(db: Path, path: Path) -> int:
+    """The archive's milestones as Taskwarrior tasks, one JSON line each."""
     conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT m.task_id, m.label, m.due, t.title FROM milestones m JOIN tasks t "
-                        "ON t.plan_id = m.plan_id AND t.task_id = m.task_id WHERE m.plan_id LIKE 'gen-%'")
-    export = folder / "tasks.json"
+    rows = conn.execute("SELECT m.plan_id, m.task_id, m.label, m.due, t.title, t.lead_codes FROM milestones m "
+                        "JOIN tasks t ON t.plan_id = m.plan_id AND t.task_id = m.task_id")
     written = 0
-    with export.open("w", encoding="utf-8") as handle:
-        for task_id, label, due, title in rows:  # streamed: the measuring process stays small
+    with path.open("w", encoding="utf-8") as handle:
+        for plan_id, task_id, label, due, title, leads in rows:
             handle.write(json.dumps({"description": f"{task_id} {label} {title}", "status": "pending",
-                                     "due": due.replace("-", "") + "T000000Z", "project": "plan"},
-                                    ensure_ascii=False) + "\n")
+                                     "due": due.replace("-", "") + "T000000Z", "project": plan_id,
+                                     "tags": leads.split(",")}, ensure_ascii=False) + "\n")
             written += 1
     conn.close()
-    env = {**os.environ, "TASKRC": str(rc), "TASKDATA": str(data)}
-    imported = measure(["task", "import", str(export)], env)
-    overdue = repeated(["task", "overdue"], env, repeat)
-    adds = [measure(["task", "add", f"bench {i}", "due:2014-01-01"], env) for i in range(repeat)]
-    return {"tasks": written, "import_s": imported[0], "import_peak_mib": imported[1], "overdue": overdue,
-            "add_median_s": statistics.median(a[0] for a in adds), "add_peak_mib": max(a[1] for a in adds)}
+    return written
+
+
+def bench_size(tasks: int, events_per_task: int, repeat: int, load_repeat: int, work: Path, warmup: int = 1) -> dict:
+    folder = work / f"n{tasks}"
+    folder.mkdir(parents=True, exist_ok=True)
+    archives = {fmt: folder / f"archive-{fmt}" for fmt in ("yaml", "json")}
+    for fmt, path in archives.items():
+        shutil.rmtree(path, ignore_errors=True)
+        helper(f"from pathlib import Path; from benchmarks.generate import write_archive; "
+               f"write_archive(Path({str(path)!r}), {tasks}, seed=7, fmt={fmt!r})")
+    plans = sum(1 for _ in archives["json"].rglob("*.json"))
+    db = folder / "civreform.db"
+    env = {**os.environ, "CIVREFORM_DB": str(db), "CIVREFORM_TODAY": TODAY}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # cached bytecode, as an installed package runs
+    fresh(db)
+    measure(civreform("load", str(archives["json"])), env)  # the database the reports read
+    tw_file = folder / "taskwarrior.json"
+    milestones = taskwarrior_export(db, tw_file)
+    has_task = shutil.which("task") is not None
+    os.sync()
+
+    # Loads: YAML, JSON and Taskwarrior's import of the same milestones, taking turns.
+    loads: dict[str, list] = {"load_yaml": [], "load_json": [], "task_import": []}
+    scratch = folder / "load.db"
+    for index in range(1 - warmup, load_repeat + 1):
+        for fmt in ("yaml", "json"):
+            fresh(scratch)
+            run = measure(civreform("load", str(archives[fmt])), {**env, "CIVREFORM_DB": str(scratch)})
+            if index > 0:
+                loads[f"load_{fmt}"].append(run)
+        if has_task:
+            tw_env = taskwarrior_env(folder, "tw-import")
+            run = measure(["task", "import", str(tw_file)], tw_env)
+            if index > 0:
+                loads["task_import"].append(run)
+    unchanged = [measure(civreform("load", str(archives["json"])), {**env, "CIVREFORM_DB": str(scratch)})
+                 for _ in range(3)]
+    fresh(scratch)
+
+    events = int(helper(f"from pathlib import Path; from benchmarks.generate import add_events; "
+                        f"print(add_events(Path({str(db)!r}), {tasks * events_per_task}, seed={tasks}))"))
+    conn = sqlite3.connect(db)
+    plan, plan_tasks = conn.execute("SELECT plan_id, count(*) FROM tasks GROUP BY plan_id "
+                                    "ORDER BY count(*) DESC, plan_id LIMIT 1").fetchone()
+    record_tasks = [r[0] for r in conn.execute("SELECT task_id FROM tasks WHERE plan_id = ? AND per_member = 0 "
+                                               "ORDER BY seq", (plan,))]
+    conn.close()
+    tw_env = taskwarrior_env(folder, "tw")
+    if has_task:
+        measure(["task", "import", str(tw_file)], tw_env)
+    os.sync()
+
+    pairs = [  # (name, civreform's arguments, Taskwarrior's nearest)
+        ("--version (startup floor)", ["--version"], None),
+        ("overdue (table)", ["overdue"], ["overdue"]),
+        ("overdue -f csv", ["overdue", "-f", "csv"], ["+OVERDUE", "export"]),
+        ("overdue --plan P", ["--plan", plan, "overdue"], [f"project:{plan}", "overdue"]),
+        ("overdue --agency A", ["overdue", "--agency", AGENCY], [f"+{AGENCY}", "overdue"]),
+        ("overdue --agency A --plan P", ["--plan", plan, "overdue", "--agency", AGENCY],
+         [f"project:{plan}", f"+{AGENCY}", "overdue"]),
+        ("tasks --agency A -f csv", ["tasks", "--agency", AGENCY, "-f", "csv"], None),
+        ("summary", ["summary"], ["summary"]),
+        ("summary --plan P", ["--plan", plan, "summary"], [f"project:{plan}", "summary"]),
+        ("summary --agency A", ["summary", "--agency", AGENCY], None),
+        ("history -f csv", ["history", "-f", "csv"], None),
+        ("record --plan P", None, ["add", "bench", "due:2014-01-01", f"project:{plan}"]),
+    ]
+    runs: dict[str, dict[str, list]] = {name: {"civreform": [], "taskwarrior": []} for name, _c, _t in pairs}
+    for index in range(1 - warmup, repeat + 1):  # rounds up to 0 are the uncounted warm-up
+        for name, args, tw_args in pairs:
+            if args is None:  # record: a new event each time, on a different task
+                task = record_tasks[(index * 7919) % len(record_tasks)]
+                args = ["--plan", plan, "record", task, "--status", "in-progress", "--note", f"bench {index}"]
+            run = measure(civreform(*args), env)
+            if index > 0:
+                runs[name]["civreform"].append(run)
+            if has_task and tw_args is not None:
+                run = measure(["task", *tw_args], tw_env)
+                if index > 0:
+                    runs[name]["taskwarrior"].append(run)
+    return {"tasks": tasks, "plans": plans, "events": events, "milestones": milestones, "plan": plan,
+            "plan_tasks": plan_tasks,
+            "loads": {name: summarise(r) for name, r in loads.items() if r},
+            "load_unchanged": summarise(unchanged),
+            "commands": {name: {who: summarise(r) for who, r in by.items() if r} for name, by in runs.items()}}
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| tasks | events | load YAML s, median (fastest–slowest) (MiB) | load JSON s, median (fastest–slowest) (MiB) | overdue csv s (MiB, rows) | overdue today csv s (rows) | "
-             "upcoming csv s (MiB, rows) | overdue table s | record s (MiB) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| command | tasks (plans, events) | civreform s (MiB) | Taskwarrior s (MiB) | ratio |",
+             "|---|---:|---:|---:|---:|"]
     for r in results:
-        lines.append(
-            f"| {r['tasks']:,} | {r['events']:,} | {r['load_s']:.2f} ({r['load_min_s']:.2f}–{r['load_max_s']:.2f}) ({r['load_peak_mib']:.0f}) | "
-            f"{r['load_json_s']:.2f} ({r['load_json_min_s']:.2f}–{r['load_json_max_s']:.2f}) ({r['load_json_peak_mib']:.0f}) | "
-            f"{r['overdue_csv']['median_s']:.2f} ({r['overdue_csv']['peak_mib']:.0f}, {r['overdue_csv']['lines'] - 1:,}) | "
-            f"{r['overdue_today_csv']['median_s']:.2f} ({r['overdue_today_csv']['lines'] - 1:,}) | "
-            f"{r['upcoming_csv']['median_s']:.2f} ({r['upcoming_csv']['peak_mib']:.0f}, {r['upcoming_csv']['lines'] - 1:,}) | "
-            f"{r['overdue_table']['median_s']:.2f} | {r['record']['median_s']:.3f} ({r['record']['peak_mib']:.0f}) |")
-    polled = [r for r in results if r.get("load_json_memory")]
-    if polled:
-        lines += ["", "Memory of one more load of each, polled from /proc: each process's peak, and the peak of their sum:",
-                  "", "| tasks | YAML: command MiB | worker MiB | together MiB | JSON: command MiB | worker MiB | together MiB |",
-                  "|---:|---:|---:|---:|---:|---:|---:|"]
-        for r in polled:
-            cells = [f"{memory['command_mib']:.0f} | {memory['worker_mib']:.0f} | {memory['sum_mib']:.0f}"
-                     for memory in (r["load_yaml_memory"], r["load_json_memory"])]
-            lines.append(f"| {r['tasks']:,} | {' | '.join(cells)} |")
-    if any("taskwarrior" in r for r in results):
-        lines += ["", "Taskwarrior on the same milestones (one task each):", "",
-                  "| tasks | import s (MiB) | task overdue s (MiB, lines) | task add s (MiB) |", "|---:|---:|---:|---:|"]
-        for r in results:
-            tw = r.get("taskwarrior")
-            if tw:
-                lines.append(f"| {tw['tasks']:,} | {tw['import_s']:.2f} ({tw['import_peak_mib']:.0f}) | "
-                             f"{tw['overdue']['median_s']:.2f} ({tw['overdue']['peak_mib']:.0f}, {tw['overdue']['lines']:,}) | "
-                             f"{tw['add_median_s']:.3f} ({tw['add_peak_mib']:.0f}) |")
+        size = f"{r['tasks']:,} ({r['plans']:,}, {r['events']:,})"
+        floor = r["commands"]["--version (startup floor)"]["civreform"]["median_s"]
+        tw_import = r["loads"].get("task_import")
+        for name in ("load_yaml", "load_json"):
+            ours = r["loads"][name]
+            ratio = f"{ours['median_s'] / tw_import['median_s']:.2f}× import" if tw_import else ""
+            theirs = f"{tw_import['median_s']:.2f} ({tw_import['peak_mib']:.0f})" if tw_import else "—"
+            lines.append(f"| load DIR ({name[5:].upper()}) | {size} | {ours['median_s']:.2f} ({ours['peak_mib']:.0f}) "
+                         f"| {theirs} | {ratio} |")
+        again = r["load_unchanged"]
+        lines.append(f"| load DIR again, all unchanged | {size} | {again['median_s']:.2f} ({again['peak_mib']:.0f}) | — | |")
+        for name, by in r["commands"].items():
+            ours, theirs = by["civreform"], by.get("taskwarrior")
+            ratio = f"{ours['median_s'] / theirs['median_s']:.3f}" if theirs else ""
+            if "--plan P" in name and "summary" not in name and "record" not in name or name.startswith("--version"):
+                ratio += f" ({ours['median_s'] / floor:.2f}× floor)"
+            tw = f"{theirs['median_s']:.2f} ({theirs['peak_mib']:.0f})" if theirs else "—"
+            lines.append(f"| {name} | {size} | {ours['median_s']:.3f} ({ours['peak_mib']:.0f}) | {tw} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -239,6 +213,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--events-per-task", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--load-repeat", type=int, default=5)
+    parser.add_argument("--warmup", type=int, choices=[0, 1], default=1, help="An uncounted first round (1) or none.")
     parser.add_argument("--work", type=Path, default=None, help="Keep the generated data here.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the raw results here.")
     args = parser.parse_args()
@@ -246,12 +222,13 @@ def main() -> None:
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         print(f"… {size:,} tasks", file=sys.stderr, flush=True)
-        results.append(bench_size(size, args.events_per_task, args.repeat, work))
+        results.append(bench_size(size, args.events_per_task, args.repeat, args.load_repeat, work, args.warmup))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {__import__('sqlite3').sqlite_version}; as-of {AS_OF}; median of {args.repeat} runs")
+          f"SQLite {sqlite3.sqlite_version}; today {TODAY}; median of {args.repeat} runs "
+          f"({args.load_repeat} for loads); P = the largest plan, A = {AGENCY}")
     print(table(results))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -313,15 +313,21 @@ def load_bundled(conn, progress=None):
     says who belongs to "Các sở, ban, ngành" and "UBND cấp huyện" on each day."""
     from civreform.loading import store_plan
     from civreform.plan import bundled_plan_path, read_plan_file
+
+    plan = read_plan_file(bundled_plan_path())
+    store_bundled_register(conn)
+    return store_plan(conn, plan, progress=progress)
+
+
+def store_bundled_register(conn) -> None:
+    """Nam Định's agency register, unless a register of the province is stored already."""
     from civreform.register import bundled_register_path, read_register_file
     from civreform.register_store import store_register
 
-    plan = read_plan_file(bundled_plan_path())
     register = read_register_file(bundled_register_path())
-    if conn.execute("SELECT 1 FROM register_agencies WHERE province = ? LIMIT 1", (register.province,)).fetchone() \
-            is None:
+    if conn.execute("SELECT 1 FROM register_agencies WHERE province = ? LIMIT 1",
+                    (register.province,)).fetchone() is None:
         store_register(conn, register)
-    return store_plan(conn, plan, progress=progress)
 
 
 def as_of_date(value: str | None) -> date:
@@ -439,23 +445,53 @@ def lead_names(conn) -> dict | None:
 @app.command()
 @reported
 def load(
-    path: Annotated[Optional[Path], typer.Argument(help="A plan file (YAML). Default: the bundled plan 55/KH-UBND.")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        metavar="[PATH]...", help="Plan files (YAML or JSON) and folders of them (*.yaml, *.yml, *.json, "
+        "recursively). Default: the bundled plan 55/KH-UBND.")] = None,
 ):
-    """Validate a plan file and load it into the database, in one transaction.
+    """Validate plan files and load them into the database, each plan in its own transaction.
 
     Loading again (the same file or an edited one) updates the plan in place;
-    recorded progress is never deleted.
+    recorded progress is never deleted. A file unchanged since it was loaded is
+    skipped. A file that fails is named on stderr (FILE:LINE: problem) and the
+    others still load; then the exit status is 3.
 
-    Example: civreform load data/plan_55_2013.yaml
+    Example: civreform load archive/   or   civreform load data/plan_55_2013.yaml
     """
-    from civreform.loading import store_plan
-    from civreform.plan import read_plan_file
+    from civreform.db import resolve_db_path
+    from civreform.loading import load_files, plan_files
+    from civreform.plan import bundled_plan_path
 
-    # The plan is read and validated before the database is touched.
-    plan = read_plan_file(path) if path else None
-    database = open_db(autoload=False)
-    with progress_bar("loading tasks") as advance:
-        result = store_plan(database.conn, plan, progress=advance) if plan else load_bundled(database.conn, advance)
+    files, problems = plan_files(paths or [bundled_plan_path()])
+    db_path = resolve_db_path(_settings().db_option)[0]
+    if not paths:  # the bundled plan comes with its province's agency register
+        store_bundled_register(open_db(autoload=False).conn)
+    # A database is created only for a plan that validates: a refused file touches nothing.
+    there = db_path.is_file() and db_path.stat().st_size > 0
+    one = len(files) == 1
+    loaded = unchanged = 0
+    with progress_bar("loading tasks" if one else "loading plans", counting=not one) as advance:
+        outcomes = load_files(files, lambda: open_db(autoload=False).conn, connect_now=there,
+                              progress=None if one else advance, task_progress=advance if one else None)
+        for outcome in outcomes:
+            if outcome.error is not None:
+                problems.append(outcome.error)
+            elif outcome.result is None:
+                unchanged += 1
+                if one:
+                    say(words("load.unchanged", plan=outcome.plan_id, path=outcome.path))
+            else:
+                loaded += 1
+                _say_loaded(outcome.result)
+    if len(files) > 1:
+        say(words("load.files", loaded=loaded, unchanged=unchanged, failed=len(problems), files=len(files)))
+    for problem in problems:
+        say(f"civreform: {problem}", err=True)
+    if problems:
+        raise typer.Exit(3)
+
+
+def _say_loaded(result) -> None:
     say(words("load.done", verb=words("load.updated" if result.replaced else "load.loaded"), plan=result.plan_id,
               number=result.number, tasks=result.tasks, milestones=result.milestones, agencies=result.agencies,
               events=result.events_kept))
@@ -793,7 +829,7 @@ def history(
         found_plan, found_task = reports.find_task(database.conn, task_id, plan_id)
     scope = agency_scope(database.conn, agency, plan_id)
     rows = reports.history(database.conn, plan_id=found_plan or plan_id, task_id=found_task,
-                           agency_codes=scope.member_pairs if scope else None,
+                           scope=scope,
                            since=parse_user_date(since, today()) if since else None,
                            recorded_until=as_of_date(as_of) if as_of else None)
     render.write_rows(rows, fmt.value, columns=reports.HISTORY_COLUMNS, bom=bom, table_columns=headers(
@@ -1133,10 +1169,12 @@ def store_register_file(path: Path | None) -> None:
 # ── progress bars ───────────────────────────────────────────────────────────
 
 class progress_bar:
-    """A Rich progress bar on a terminal only; elsewhere a no-op (nothing on stderr)."""
+    """A Rich progress bar on a terminal only; elsewhere a no-op (nothing on stderr).
+    counting: show done/total, the rate and the time left (files of an archive)."""
 
-    def __init__(self, description: str):
+    def __init__(self, description: str, counting: bool = False):
         self.description = description
+        self.counting = counting
         self.progress = None
 
     def __enter__(self):
@@ -1146,12 +1184,19 @@ class progress_bar:
 
         from civreform.render import make_console
 
-        self.progress = Progress(transient=True, console=make_console(stderr=True))
-        self.progress.start()
-        task = self.progress.add_task(self.description, total=None)
+        columns = Progress.get_default_columns()
+        if self.counting:
+            from rich.progress import MofNCompleteColumn, TextColumn
 
-        def advance(done: int, total: int) -> None:  # called once per batch of tasks
-            self.progress.update(task, completed=done, total=total)
+            columns = (*columns[:2], MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), columns[-1])
+        self.progress = Progress(*columns, transient=True, console=make_console(stderr=True))
+        self.progress.start()
+        task = self.progress.add_task(self.description, total=None, rate="")
+
+        def advance(done: int, total: int) -> None:  # called once per batch of tasks, or per file
+            elapsed = self.progress.tasks[0].elapsed or 0
+            rate = f"{done / elapsed:,.1f}/s" if elapsed > 0 else ""
+            self.progress.update(task, completed=done, total=total, rate=rate)
 
         return advance
 

@@ -428,6 +428,16 @@ def m0007_search_index(db) -> None:
     search.rebuild(db.conn)
 
 
+def m0009_archive(db) -> None:
+    """An archive of thousands of plans: each plan keeps the hash of the file it was
+    loaded from, so `load` skips a file that has not changed; agencies are found by
+    code across plans through an index (`--agency s03` with no `--plan`)."""
+    _run_script(db, """
+ALTER TABLE plans ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
+CREATE INDEX agencies_by_code ON agencies (code);
+""")
+
+
 # "CIVR": marks a file as civreform's database, so that no other program's SQLite
 # file is ever adopted (set by 0006; databases made before carry it from then on).
 APPLICATION_ID = 0x43495652
@@ -480,7 +490,7 @@ ALTER TABLE task_members ADD COLUMN valid_until TEXT;
 
 MIGRATIONS = [m0001_initial, m0002_status_indexes, m0003_task_lead_codes, m0004_current_state,
               m0005_compact_links, m0006_events_kinds_and_milestones, m0007_search_index,
-              m0008_agency_register]
+              m0008_agency_register, m0009_archive]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -144,7 +144,7 @@ def _check_agency(conn, plan_id: str, task_id: str, per_member: int, agency: str
         scope, related = cache[key]
     else:
         scope = reports.resolve_agency(conn, agency, plan_id)
-        related = {c for _p, c in reports._related(conn, [(plan_id, scope.code)], upward=True)}
+        related = scope.lead_codes(conn, plan_id)
         if cache is not None:
             cache[key] = scope, related
     code = scope.code

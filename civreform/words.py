@@ -148,6 +148,10 @@ PHRASES: dict[str, tuple[str, str]] = {
                   "{events} progress events kept", "{verb} kế hoạch {plan} ({number}): {tasks} nhiệm vụ, {milestones} "
                   "mốc, {agencies} cơ quan; giữ nguyên {events} báo cáo tiến độ"),
     "load.loaded": ("loaded", "đã nạp"),
+    "load.unchanged": ("unchanged plan {plan}: {path} is as loaded; nothing to do",
+                       "kế hoạch {plan} không đổi: {path} như lần nạp trước; không có gì phải làm"),
+    "load.files": ("{loaded} plan(s) loaded or updated, {unchanged} unchanged, {failed} failed, of {files} file(s)",
+                   "{loaded} kế hoạch đã nạp hoặc cập nhật, {unchanged} không đổi, {failed} lỗi, trên {files} tệp"),
     "load.updated": ("updated", "đã cập nhật"),
     "load.orphans": ("civreform: {count} progress event(s) belong to tasks or milestones no longer in the plan; "
                      "they are kept (see `civreform check`)", "civreform: {count} báo cáo tiến độ thuộc nhiệm vụ hoặc "

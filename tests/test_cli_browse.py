@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from tests.conftest import copy_plan
+
 
 def ids(rows) -> list[str]:
     return [row["task"] for row in rows]
@@ -26,10 +28,12 @@ def test_first_command_creates_the_database_and_says_so(cli, db_path):
     assert again.stderr == ""
 
 
-def test_load_reports_what_it_loaded(cli):
+def test_load_reports_what_it_loaded(cli, tmp_path):
     result = cli("load")
     assert result.stdout.startswith("loaded plan nd-55-2013 (55/KH-UBND): 26 tasks, 34 milestones, 23 agencies")
-    assert cli("load").stdout.startswith("updated plan nd-55-2013")
+    assert cli("load").stdout.startswith("unchanged plan nd-55-2013")  # the same file: nothing to do
+    edited = copy_plan(tmp_path, lambda text: text.replace("title_en: ", "title_en: Edited ", 1))
+    assert cli("load", edited).stdout.startswith("updated plan nd-55-2013")
 
 
 def test_sở_nội_vụ_leads_2_to_13_directly_and_1_to_13_through_its_group(cli, loaded):

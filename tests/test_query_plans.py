@@ -9,6 +9,7 @@ a plan or a task narrows them.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -105,3 +106,26 @@ def test_history_of_one_task_and_the_latest_event_lookup_use_indexes(database):
     sql = ("SELECT id FROM events WHERE plan_id = :plan AND task_id = :task AND milestone = :m "
            "AND happened_on <= :as_of ORDER BY happened_on DESC, id DESC LIMIT 1")
     assert _scans(database.conn, sql, {"plan": "nd-55-2013", "task": "21", "m": "main", "as_of": "2014-01-01"}) == []
+
+
+@pytest.mark.parametrize("plan_id", [None, "nd-55-2013"])
+@pytest.mark.parametrize("agency", ["snv", "hai hau"])
+def test_an_agency_s_tasks_are_found_from_its_scope_tables(database, agency, plan_id):
+    """An archive: the agency's tasks come from its TEMP scope tables through
+    task_agencies_by_agency (no pass over every task of thousands of plans), with or
+    without a plan; the code itself is found through agencies_by_code."""
+    seen = []
+    database.conn.set_trace_callback(seen.append)
+    scope = reports.resolve_agency(database.conn, agency, plan_id)
+    rows = list(reports.list_tasks(database.conn, date(2014, 6, 30), plan_id=plan_id, scope=scope, role="any"))
+    database.conn.set_trace_callback(None)
+    assert rows
+    lookup = next(sql for sql in seen if sql.startswith("SELECT plan_id, code, name, search_key FROM agencies"))
+    if agency == "snv":
+        plan = " ".join(_plan(database.conn, lookup, ()))  # the trace gives the SQL with its values
+        assert "agencies_by_code" in plan or "sqlite_autoindex_agencies_1" in plan
+    params = {"as_of": "2014-06-30", "plan": plan_id}
+    sql = reports.state_query([reports._plan_is(plan_id, "t")], params, scope, "any") + "SELECT * FROM state"
+    plan_lines = _plan(database.conn, sql, params)
+    assert _scans(database.conn, sql, params) == []
+    assert any("task_agencies_by_agency" in line for line in plan_lines)
