@@ -519,6 +519,8 @@ def plans(fmt: FormatOption = Format.table, bom: BomOption = False):
 def agencies(
     action: Annotated[Optional[str], typer.Argument(metavar="[load FILE]", help="load FILE: store an agency register.")] = None,
     file: Annotated[Optional[Path], typer.Argument(metavar="", hidden=True)] = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Add how each agency's milestones stand that day (as `scorecard` counts them).")] = None,
     fmt: FormatOption = Format.table,
     bom: BomOption = False,
 ):
@@ -533,10 +535,20 @@ def agencies(
         return
 
     database = open_db()
-    rows = reports.list_agencies(database.conn, plan_filter(database.conn))
+    plan_id = plan_filter(database.conn)
+    rows = reports.list_agencies(database.conn, plan_id)
     from civreform import words as catalogue
 
     lang = _settings().lang
+    standing_columns = []
+    if as_of:
+        from civreform import views
+
+        counts = {(row["plan"], row["agency"]): row
+                  for row in views.scorecard(database.conn, as_of_date(as_of), plan_id=plan_id)}
+        standing_columns = ["done_on_time", "done_late", "within_deadline", "overdue", "ongoing", "total"]
+        rows = [{**row, **{key: counts.get((row["plan"], row["code"]), {}).get(key, 0) for key in standing_columns}}
+                for row in rows]
 
     def shown(rows):
         for row in rows:
@@ -544,10 +556,10 @@ def agencies(
                    "_kind": catalogue.kind(row["kind"], lang)}
 
     columns = ["plan", "code", "name", "name_en", "kind", "lead_tasks", "support_tasks", "group_tasks", "members",
-               "groups", "note"]
+               "groups", "note", *standing_columns]
     render.write_rows(rows, fmt.value, columns=columns, display=shown, table_columns=headers(
-        "code", ("_name", "agency"), ("_kind", "kind"), "lead_tasks", "support_tasks", "group_tasks", "members"),
-        bom=bom,
+        "code", ("_name", "agency"), ("_kind", "kind"), "lead_tasks", "support_tasks", "group_tasks",
+        *(standing_columns or ["members"])), bom=bom,
         empty=words("agencies.empty"))
 
 

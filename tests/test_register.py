@@ -279,3 +279,14 @@ def test_who_took_over_a_body_s_tasks(cli, loaded):
     overdue = {r["task"]: r for r in cli.json("overdue", "--as-of", "2014-06-01", "--successors")}
     assert overdue["14"]["now_with"] == ["skhdt>stc"] and overdue["2"]["now_with"] == []
     assert "Now with" in cli("overdue", "--as-of", "2014-06-01", "--successors").stdout
+
+
+def test_agencies_as_of_a_day_count_as_the_scorecard_does(cli, loaded):
+    cli("record", "1", "--status", "done", "--agency", "hai hau", "--on", "2013-12-20")
+    cli("record", "21", "--status", "done", "--on", "2013-10-15")
+    listed = {row["code"]: row for row in cli.json("agencies", "--as-of", "2014-12-31")}
+    for card in cli.json("scorecard", "--as-of", "2014-12-31"):
+        row = listed[card["agency"]]
+        assert {key: row[key] for key in ("done_on_time", "done_late", "within_deadline", "overdue", "total")} == {
+            key: card[key] for key in ("done_on_time", "done_late", "within_deadline", "overdue", "total")}
+    assert listed["hai-hau"]["done_on_time"] == 1 and listed["stc"]["done_late"] == 1
