@@ -275,7 +275,7 @@ def main_options(
         "--db", envvar="CIVREFORM_DB", show_envvar=True,
         help="The SQLite file (default: civreform.db in your user data folder).")] = None,
     lang: Annotated[str, typer.Option(
-        "--lang", envvar="CIVREFORM_LANG", show_envvar=True,
+        "--lang", envvar="CIVREFORM_LANG", show_envvar=True, metavar="en|vi",
         help="Language of what tables and messages say: en or vi. CSV/JSON keep English keys.")] = "en",
     plan: Annotated[Optional[str], typer.Option(
         "--plan", envvar="CIVREFORM_PLAN", autocompletion=complete_plan, help="Only this plan (its id or number), when several are loaded.")] = None,
@@ -996,10 +996,10 @@ def summary(
 @reported
 def check(
     repair: Annotated[bool, typer.Option(
-        "--repair", help="Work the current-state tables out again from the progress events if they disagree.")] = False,
+        "--repair", help="Restore missing append-only triggers; rebuild the search index if it disagrees.")] = False,
 ):
     """Check the database: integrity, schema version, plans, orphaned progress events,
-    and that the current-state tables agree with the progress events."""
+    the triggers that keep the event log append-only, and the search index."""
     from civreform import maintenance
     database = open_db(create=False)
     with progress_bar("checking the database"):  # it reads every page: half a minute for a large archive
