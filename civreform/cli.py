@@ -1125,17 +1125,13 @@ def report(
     data["made"] = {"at": datetime.now().replace(microsecond=0).isoformat(sep=" "), "db": str(database.path)}
     lang = _settings().lang
     text = report_html.as_html(data, lang) if fmt == ReportFormat.html else report_html.as_markdown(data, lang)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    import tempfile
+    from civreform.output_files import STDOUT, text_output
 
-    # Write beside the target and rename, so a failure never leaves half a file.
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=output.parent or ".",
-                                     delete=False, suffix=".tmp") as handle:
+    target = str(output or STDOUT)
+    with text_output(target) as handle:  # as every file civreform writes where you tell it
         handle.write(text)
-    os.replace(handle.name, output)
-    say(words("report.wrote", target=output), err=True)
+    if target != STDOUT:
+        say(words("report.wrote", target=target), err=True)
 
 
 @app.command()
