@@ -160,7 +160,9 @@ def write_json_object(value: dict, out: IO[str]) -> None:
 
 
 def _markdown_cell(value) -> str:
-    text = visible(cell_text(value))
+    """A value in a Markdown table cell: HTML in it shown as text (a mail client renders
+    HTML inside Markdown), pipes and backslashes escaped, line breaks as <br>."""
+    text = visible(cell_text(value)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
 
 

@@ -234,3 +234,9 @@ def test_a_milestone_waiting_for_its_event_has_no_quarter(cli, loaded):
     snv = next(r for r in cli.json("scorecard", "--as-of", AS_OF) if r["agency"] == "snv")
     assert snv["total"] == sum(snv[k] for k in ("done_on_time", "done_late", "within_deadline", "overdue",
                                                 "ongoing")) + 1
+
+
+def test_the_markdown_report_shows_html_in_notes_as_text(cli, loaded):
+    cli("record", "2", "--status", "blocked", "--on", "2014-06-01", "--note", "<script>alert(1)</script> & </td>")
+    markdown = cli("report", "--as-of", "2014-12-31", "--format", "markdown").stdout
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;/td&gt;" in markdown and "<script>" not in markdown
