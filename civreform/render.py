@@ -621,11 +621,8 @@ def timeline_legend(data: dict, vi: bool) -> str:
 
 
 def vi_date(iso: str | None) -> str:
-    """2013-12-31 as Vietnamese writes it: 31/12/2013."""
-    if not iso:
-        return ""
-    year, month, day = iso[:10].split("-")
-    return f"{day}/{month}/{year}"
+    """2013-12-31 as Vietnamese writes it: 31/12/2013 (words.day states how)."""
+    return _day(iso, True)
 
 
 def write_timeline(data: dict, fmt: str, vi: bool, title: str, empty: str) -> None:
